@@ -1,0 +1,9 @@
+"""The merchant admin at `/admin` and the till at `/till`."""
+
+from fastapi import FastAPI
+
+
+def mount(app: FastAPI) -> None:
+    from admin.routes import install
+
+    install(app)

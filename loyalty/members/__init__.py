@@ -1,0 +1,1 @@
+"""Members: enrolment, cards, accounts."""

@@ -1,0 +1,74 @@
+"""Member enrolment and accounts."""
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from loyalty.auth.security import hash_password, verify_password
+from loyalty.errors import Conflict, NotFound
+from loyalty.members import repository
+from loyalty.members.cards import new_card_number
+from loyalty.members.models import Member
+
+
+def _unused_card_number(session: Session) -> str:
+    for _ in range(20):
+        number = new_card_number()
+        if not repository.card_number_taken(session, number):
+            return number
+    raise Conflict("Could not allocate a card number; please retry.")
+
+
+def enrol(
+    session: Session,
+    *,
+    now: datetime,
+    email: str | None,
+    password: str | None,
+    display_name: str | None = None,
+    via: str = "portal",
+) -> Member:
+    """A new member with a card; optional purposes stay off (privacy by default)."""
+    email_key = email.strip().lower() if email else None
+    if email_key and repository.get_by_email(session, email_key):
+        raise Conflict("An account with this email already exists.", code="email_taken")
+    member = Member(
+        email=email.strip() if email else None,
+        email_key=email_key,
+        password_hash=hash_password(password) if password else None,
+        display_name=display_name,
+        card_number=_unused_card_number(session),
+        joined_at=now,
+        enrolled_via=via,
+    )
+    session.add(member)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # only email_key can clash: card numbers were checked
+        raise Conflict("An account with this email already exists.", code="email_taken") from exc
+    return member
+
+
+def authenticate(session: Session, *, email: str, password: str) -> Member | None:
+    member = repository.get_by_email(session, email)
+    if member is None or member.status != "active":
+        verify_password(password, None)
+        return None
+    return member if verify_password(password, member.password_hash) else None
+
+
+def get_member(session: Session, member_id: int) -> Member:
+    member = repository.get(session, member_id)
+    if member is None or member.status != "active":
+        raise NotFound("No such member.", code="member_not_found")
+    return member
+
+
+def confirm_email(session: Session, *, member_id: int, now: datetime) -> Member:
+    member = get_member(session, member_id)
+    if member.email_confirmed_at is None:
+        member.email_confirmed_at = now
+        session.add(member)
+        session.flush()
+    return member

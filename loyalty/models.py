@@ -1,0 +1,11 @@
+"""Imports every table so that SQLModel.metadata (migrations, create_all) knows them all."""
+
+from sqlmodel import SQLModel
+
+from loyalty.members.models import Member
+from loyalty.outbox.models import OutboxMessage
+from loyalty.staff.models import Staff
+
+metadata = SQLModel.metadata
+
+__all__ = ["Member", "OutboxMessage", "Staff", "metadata"]

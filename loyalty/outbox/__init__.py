@@ -1,0 +1,1 @@
+"""Mails and webhooks written in the business transaction, delivered after it commits."""

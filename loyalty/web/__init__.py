@@ -1,0 +1,1 @@
+"""The HTTP shell of the engine: app factory, dependencies, error rendering."""

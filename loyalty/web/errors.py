@@ -1,0 +1,90 @@
+"""One place that turns errors into responses: JSON for the API, HTML for pages."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from loyalty.errors import LoyaltyError
+
+log = logging.getLogger("loyalty.web")
+
+HtmlRenderer = Callable[[Request, int, str, str], Response]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def error_response(request: Request, status: int, code: str, detail: Any) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": code, "detail": detail}, status_code=status)
+    renderer: HtmlRenderer | None = None
+    for prefix, candidate in getattr(request.app.state, "html_error_renderers", []):
+        if request.url.path.startswith(prefix):
+            renderer = candidate
+            break
+    text = detail if isinstance(detail, str) else "The request could not be processed."
+    if renderer is not None:
+        return renderer(request, status, code, text)
+    return HTMLResponse(f"<h1>{status}</h1><p>{_escape(text)}</p>", status_code=status)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoyaltyError)
+    async def _domain(request: Request, exc: LoyaltyError) -> Response:
+        response = error_response(request, exc.status, exc.code, exc.detail)
+        if exc.extra is not None and isinstance(response, JSONResponse):
+            import json
+
+            body = json.loads(bytes(response.body))
+            body["diagnostics" if exc.code == "compile_error" else "extra"] = exc.extra
+            response = JSONResponse(body, status_code=exc.status)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(request, 422, "validation_error", _validation_detail(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        response = error_response(request, exc.status_code, code, exc.detail)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error", "Something went wrong on our side.")
