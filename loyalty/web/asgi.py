@@ -1,0 +1,5 @@
+"""The ASGI entry for servers with several workers: `uvicorn loyalty.web.asgi:app`."""
+
+from loyalty.web.app import create_app
+
+app = create_app()
