@@ -22,11 +22,15 @@ sys.path[:0] = [str(ROOT), str(ROOT / "loadtests")]
 from bench_rules_support.events import make_events  # noqa: E402
 from bench_rules_support.handwritten import award_points  # noqa: E402
 from bench_rules_support.harness import (  # noqa: E402
-    Timing, best_of, first_differences, profile, render_table, time_per_event)
-from bench_rules_support.programs import (  # noqa: E402
-    TEN_RULES, generate_rules, reference_points, render_program)
-from bench_rules_support.zen_table import (  # noqa: E402
-    decision_table, matched_rules, zen_batch, zen_paths)
+    Timing,
+    best_of,
+    first_differences,
+    profile,
+    render_table,
+    time_per_event,
+)
+from bench_rules_support.programs import TEN_RULES, generate_rules, reference_points, render_program  # noqa: E402
+from bench_rules_support.zen_table import decision_table, matched_rules, zen_batch, zen_paths  # noqa: E402
 
 
 def load_compiler():
@@ -36,6 +40,16 @@ def load_compiler():
     except ImportError:
         return None
     return rules if hasattr(rules, "compile_program") else None
+
+
+def with_fresh_history(rules, program):
+    """A maker of evaluators that each start from an empty MemoryHistory."""
+
+    def make():
+        history = rules.MemoryHistory()
+        return lambda event: program.evaluate(event, history)
+
+    return make
 
 
 def effects_points(result) -> dict[str, int]:
@@ -146,8 +160,8 @@ def measure_compiled(rules, programs, events, timings, baseline, zen_us, hand, h
         seconds = time_per_event(program.evaluate, events, repeats)
         timings.append(Timing(label, "compiled Program.evaluate", len(events), seconds,
                               "history=None"))
-        seconds = time_per_event(None, events, slow_repeats, fresh=lambda p=program: (
-            lambda e, h=rules.MemoryHistory(): p.evaluate(e, h)))
+        seconds = time_per_event(program.evaluate, events, slow_repeats,
+                                 fresh=with_fresh_history(rules, program))
         timings.append(Timing(label, "compiled + MemoryHistory", len(events), seconds,
                               "caps, limits, budgets counted"))
     if any(f.startswith("10 rules") for f in failures):
