@@ -1,0 +1,241 @@
+"""Evaluate the published programme for one member event and book its effects atomically."""
+
+import calendar
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlmodel import Session
+
+from loyalty.consent import service as consent_service
+from loyalty.engine import repository
+from loyalty.engine.history import DatabaseHistory
+from loyalty.errors import InvalidInput, NotFound
+from loyalty.ledger import service as ledger_service
+from loyalty.members.models import Member
+from loyalty.profiling import service as profiling_service
+from loyalty.program import service as program_service
+from loyalty.rewards import service as rewards_service
+
+
+@dataclass
+class Outcome:
+    event_id: int
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    not_fired: list[dict[str, Any]] = field(default_factory=list)
+    points: int = 0
+    vouchers: list[str] = field(default_factory=list)
+
+
+def to_cents(value: Any) -> int:
+    """Exact minor units from a money value given as text, int or Decimal (never float)."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput(f"{value!r} is not an amount of money.", code="invalid_amount") from exc
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{value!r} is not an amount with at most 2 decimals.", code="invalid_amount")
+    return int(amount * 100)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _expiry(program: Any, earned_at: datetime) -> datetime | None:
+    expiry = getattr(program, "points_expiry", None)
+    if expiry is None:
+        return None
+    amount, unit = int(expiry.amount), str(expiry.unit)
+    if unit.startswith("month"):
+        return add_months(earned_at, amount)
+    if unit.startswith("year"):
+        return add_months(earned_at, 12 * amount)
+    if unit.startswith("week"):
+        return earned_at + timedelta(weeks=amount)
+    return earned_at + timedelta(days=amount)
+
+
+def member_context(session: Session, *, member: Member, program: Any, now: datetime) -> dict[str, Any]:
+    """The member as the rules may see it: contract data, active consents, declared fields only."""
+    assert member.id is not None
+    balance = ledger_service.balance(session, member_id=member.id, now=now)
+    return {
+        "id": str(member.id),
+        "tier": member.tier,
+        "points": balance.spendable,
+        "joined_at": member.joined_at.date().isoformat(),
+        "consents": sorted(consent_service.active_purposes(session, member_id=member.id)),
+        "profile": profiling_service.values(session, member_id=member.id, fields=program.read_fields),
+    }
+
+
+def _json(value: Any) -> str:
+    def default(item: Any) -> Any:
+        if isinstance(item, Decimal | date | datetime):
+            return str(item) if isinstance(item, Decimal) else item.isoformat()
+        raise TypeError(f"not serialisable: {type(item).__name__}")
+
+    return json.dumps(value, default=default, separators=(",", ":"))
+
+
+def stored_outcome(session: Session, *, event_id: int) -> Outcome:
+    outcome = Outcome(event_id=event_id)
+    for row in repository.awards_for_event(session, event_id=event_id):
+        outcome.effects.append({"rule": row.rule, "points": row.points, "reward": row.reward, "why": row.why})
+        outcome.points += row.points
+    return outcome
+
+
+def process_event(
+    session: Session,
+    *,
+    member_id: int,
+    event_type: str,
+    data: dict[str, Any],
+    at: datetime,
+    now: datetime,
+    idempotency_key: str,
+    reference: str | None = None,
+) -> Outcome:
+    """Book one event: evaluate, award, issue vouchers, update the tier — all or nothing."""
+    existing = repository.event_by_key(session, idempotency_key=idempotency_key)
+    if existing is not None:
+        return stored_outcome(session, event_id=existing.id)
+    # One member's events are booked one at a time, so caps and limits see each other.
+    ledger_service.lock_member(session, member_id=member_id)
+    member = session.get(Member, member_id)
+    if member is None or member.status != "active":
+        raise NotFound("No such member.", code="member_not_found")
+    published = program_service.current(session)
+    amount = to_cents(data["total"]) if "total" in data and event_type in ("purchase", "return") else 0
+    context = member_context(session, member=member, program=published.program, now=now) if published else {}
+    event_id = repository.insert_event(
+        session,
+        member_id=member_id,
+        event_type=event_type,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        occurred_at=at,
+        amount_cents=-amount if event_type == "return" else amount,
+        program_version=published.version if published else None,
+        data=_json({"payload": data, "member": context}),
+        created_at=now,
+    )
+    outcome = Outcome(event_id=event_id)
+    if published is None:
+        return outcome
+    program = published.program
+    history = DatabaseHistory(session)
+    event = {"id": idempotency_key, "type": event_type, "at": at, "member": context, event_type: data}
+    result = program.evaluate(event, history)
+    apply_effects(
+        session,
+        program=program,
+        member_id=member_id,
+        event_id=event_id,
+        event_type=event_type,
+        effects=result.effects,
+        at=at,
+        now=now,
+        key=idempotency_key,
+        reference=reference,
+        outcome=outcome,
+    )
+    outcome.not_fired = [{"rule": item.rule, "why": item.why} for item in result.not_fired]
+    update_tier(session, program=program, member=member, at=at, history=history)
+    return outcome
+
+
+def _budgets(program: Any) -> dict[str, int]:
+    cached = getattr(program, "_engine_budgets", None)
+    if cached is None:
+        cached = {rule.name: int(rule.budget) for rule in program.rules if getattr(rule, "budget", None)}
+        program._engine_budgets = cached
+    return cached
+
+
+def apply_effects(
+    session: Session,
+    *,
+    program: Any,
+    member_id: int,
+    event_id: int,
+    event_type: str,
+    effects: list[Any],
+    at: datetime,
+    now: datetime,
+    key: str,
+    reference: str | None,
+    outcome: Outcome,
+) -> None:
+    budgets = _budgets(program)
+    award_rows = []
+    for effect in effects:
+        points = int(effect.points)
+        if points > 0 and effect.rule in budgets:
+            points = repository.take_budget(
+                session, rule=effect.rule, points=points, budget=budgets[effect.rule]
+            )
+            if points <= 0 and not effect.reward:
+                outcome.not_fired.append({"rule": effect.rule, "why": "budget reached"})
+                continue
+        why = effect.why
+        entry_id = None
+        if points > 0:
+            pending = getattr(effect, "pending", None)
+            available_at = max(now, at + pending) if pending else now
+            entry = ledger_service.earn(
+                session,
+                member_id=member_id,
+                points=points,
+                now=now,
+                idempotency_key=f"{key}:{effect.rule}",
+                reference=reference,
+                rule=effect.rule,
+                description=why,
+                available_at=available_at,
+                expires_at=_expiry(program, available_at),
+                occurred_at=at,
+                event_type=event_type,
+            )
+            entry_id = entry.id
+        if effect.reward:
+            voucher = rewards_service.grant_voucher(
+                session,
+                member_id=member_id,
+                reward=effect.reward,
+                now=now,
+                idempotency_key=f"{key}:{effect.rule}:reward",
+                reason=why,
+            )
+            outcome.vouchers.append(voucher.code)
+        award_rows.append(
+            {
+                "member_id": member_id,
+                "event_id": event_id,
+                "rule": effect.rule,
+                "points": points,
+                "reward": effect.reward,
+                "ledger_entry_id": entry_id,
+                "why": why,
+                "occurred_at": at,
+            }
+        )
+        outcome.effects.append({"rule": effect.rule, "points": points, "reward": effect.reward, "why": why})
+        outcome.points += points
+    repository.insert_awards(session, award_rows)
+
+
+def update_tier(session: Session, *, program: Any, member: Member, at: datetime, history: Any) -> None:
+    if not getattr(program, "tiers", None):
+        return
+    tier = program.compute_tier(str(member.id), at, history)
+    if tier != member.tier:
+        member.tier = tier
+        session.add(member)
