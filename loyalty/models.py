@@ -2,8 +2,10 @@
 
 from sqlmodel import SQLModel
 
+from loyalty.cards.models import UsedQrToken  # noqa: F401
 from loyalty.members.models import Member
 from loyalty.outbox.models import OutboxMessage
+from loyalty.rewards.models import Reward, Voucher  # noqa: F401
 from loyalty.staff.models import Staff
 
 metadata = SQLModel.metadata

@@ -3,10 +3,16 @@
 from fastapi import APIRouter
 
 from loyalty.auth import endpoints as auth_endpoints
+from loyalty.cards import endpoints as card_endpoints
+from loyalty.ledger import endpoints as ledger_endpoints
 from loyalty.members import endpoints as member_endpoints
+from loyalty.rewards import endpoints as reward_endpoints
 from loyalty.web import health
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(auth_endpoints.router)
 api_router.include_router(member_endpoints.router)
+api_router.include_router(card_endpoints.router)
+api_router.include_router(reward_endpoints.router)
+api_router.include_router(ledger_endpoints.router)

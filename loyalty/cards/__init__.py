@@ -1,0 +1,1 @@
+"""Member cards: the printed number and the short-lived signed QR token."""

@@ -1,0 +1,111 @@
+"""QR tokens and card look-up at the till.
+
+A member's QR token is minted once per time slot and is the same for every request in that
+slot (its id is an HMAC of member and slot, its times are the slot's), so the card JSON, the
+PNG and the SVG agree, and app servers agree without sharing state. A token lives
+`qr_token_seconds` from its slot's start, so a screenshot stops working within minutes.
+"""
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session
+
+from loyalty.auth.security import decode_token, encode_token
+from loyalty.cards import repository
+from loyalty.errors import Conflict, Gone, NotAuthenticated, NotFound
+from loyalty.members import repository as members_repository
+from loyalty.members.cards import is_valid_card_number, normalize_card_number
+from loyalty.members.models import Member
+from loyalty.settings import Settings
+
+QR_AUDIENCE = "loyalty-qr"
+
+
+@dataclass(frozen=True)
+class QrToken:
+    token: str
+    jti: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CardMatch:
+    """Who a scanned code belongs to; `jti` is set when the code was a QR token."""
+
+    member: Member
+    jti: str | None
+
+
+def _slot_start(settings: Settings, now: datetime) -> datetime:
+    seconds = int(now.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % settings.qr_slot_seconds, tz=UTC)
+
+
+def _token_id(settings: Settings, member_id: int, slot_start: datetime) -> str:
+    message = f"qr:{member_id}:{int(slot_start.timestamp())}".encode()
+    digest = hmac.new(settings.secret_key.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def mint_qr_token(settings: Settings, *, member_id: int, now: datetime) -> QrToken:
+    """The member's token for the slot containing `now` (the same string all slot long)."""
+    start = _slot_start(settings, now)
+    lifetime = timedelta(seconds=settings.qr_token_seconds)
+    jti = _token_id(settings, member_id, start)
+    token = encode_token(
+        settings, subject=str(member_id), audience=QR_AUDIENCE, now=start, lifetime=lifetime, token_id=jti
+    )
+    return QrToken(token=token, jti=jti, expires_at=start + lifetime)
+
+
+def _unknown() -> NotFound:
+    return NotFound("No member has this card.", code="unknown_card")
+
+
+def identify(session: Session, *, code: str, now: datetime, settings: Settings) -> CardMatch:
+    """The member behind a QR token or a printed card number (spaces and dashes allowed).
+
+    A forged, malformed or unknown code is 404 `unknown_card`; a genuine QR token past its
+    expiry is 410 `qr_expired` (not 401: the cashier's own login is fine, and a till must not
+    take a stale customer screen for a reason to log the cashier out).
+    """
+    code = code.strip()
+    if "." in code:
+        try:
+            claims = decode_token(settings, code, audience=QR_AUDIENCE, now=now)
+        except NotAuthenticated as exc:
+            if exc.code == "token_expired":
+                raise Gone(
+                    "This QR code has expired; ask the customer to show the current one.", code="qr_expired"
+                ) from exc
+            raise _unknown() from exc
+        subject = str(claims["sub"])
+        member = members_repository.get(session, int(subject)) if subject.isdigit() else None
+        jti = str(claims.get("jti") or "")
+        if member is None or member.status != "active" or not jti:
+            raise _unknown()
+        return CardMatch(member=member, jti=jti)
+    number = normalize_card_number(code)
+    if not is_valid_card_number(number):
+        raise _unknown()
+    member = members_repository.get_by_card_number(session, number)
+    if member is None or member.status != "active":
+        raise _unknown()
+    return CardMatch(member=member, jti=None)
+
+
+def resolve_code(session: Session, *, code: str, now: datetime, settings: Settings) -> Member:
+    return identify(session, code=code, now=now, settings=settings).member
+
+
+def spend_token(session: Session, *, jti: str, member_id: int, now: datetime, purpose: str) -> None:
+    """Mark a QR token as used; 409 `qr_token_used` when it already redeemed something."""
+    if not repository.insert_used_token(session, jti=jti, member_id=member_id, now=now, purpose=purpose):
+        raise Conflict(
+            "This QR code was already used for a redemption; ask the customer to show the current one.",
+            code="qr_token_used",
+        )

@@ -1,0 +1,1 @@
+"""Rewards catalogue and vouchers: what points buy, and what rules grant."""

@@ -1,0 +1,72 @@
+"""SQL for rewards and vouchers."""
+
+from datetime import datetime
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from loyalty.rewards.models import Reward, Voucher
+
+
+def get_reward(session: Session, name: str) -> Reward | None:
+    return session.exec(select(Reward).where(Reward.name == name)).first()
+
+
+def get_reward_by_id(session: Session, reward_id: int) -> Reward | None:
+    return session.get(Reward, reward_id)
+
+
+def list_rewards(session: Session) -> list[Reward]:
+    return list(session.exec(select(Reward).order_by(col(Reward.cost), col(Reward.name))))
+
+
+def available_rewards(session: Session, *, now: datetime, max_cost: int | None = None) -> list[Reward]:
+    """Active, in stock and not past their end date; optionally only those costing at most max_cost."""
+    query = select(Reward).where(
+        col(Reward.active).is_(True),
+        or_(col(Reward.stock).is_(None), col(Reward.stock) > 0),
+        or_(col(Reward.valid_until).is_(None), col(Reward.valid_until) > now),
+    )
+    if max_cost is not None:
+        query = query.where(col(Reward.cost) <= max_cost)
+    return list(session.exec(query.order_by(col(Reward.cost), col(Reward.name))))
+
+
+def take_one_from_stock(session: Session, reward_id: int) -> bool:
+    """One unit off the stock in a single statement (never below zero); unlimited stock always passes."""
+    result = session.execute(
+        update(Reward)
+        .where(col(Reward.id) == reward_id, or_(col(Reward.stock).is_(None), col(Reward.stock) > 0))
+        .values(stock=col(Reward.stock) - 1)
+        .returning(col(Reward.id))
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
+def voucher_by_key(session: Session, *, member_id: int, idempotency_key: str) -> Voucher | None:
+    return session.exec(
+        select(Voucher).where(Voucher.member_id == member_id, Voucher.idempotency_key == idempotency_key)
+    ).first()
+
+
+def voucher_by_code(session: Session, code: str) -> Voucher | None:
+    return session.exec(select(Voucher).where(Voucher.code == code)).first()
+
+
+def vouchers_of(session: Session, member_id: int) -> list[Voucher]:
+    return list(
+        session.exec(select(Voucher).where(Voucher.member_id == member_id).order_by(col(Voucher.id).desc()))
+    )
+
+
+def mark_voucher_used(session: Session, *, code: str, now: datetime, staff_id: int | None) -> bool:
+    """Single use in one statement: only an unused, unexpired voucher flips to used."""
+    result = session.execute(
+        update(Voucher)
+        .where(col(Voucher.code) == code, col(Voucher.used_at).is_(None), col(Voucher.expires_at) > now)
+        .values(used_at=now, used_by_staff_id=staff_id)
+        .returning(col(Voucher.id))
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
