@@ -1,20 +1,77 @@
-"""Admin and till routes."""
+"""Admin routes: staff login, the overview; the till registers itself here too."""
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from admin.pages import login_redirect, page_staff, render, render_error
+from loyalty.reports import service as reports
+from loyalty.staff import service as staff_service
+from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
+from loyalty.web.pages import STAFF_COOKIE, check_csrf, clear_login_cookie, page_token, set_login_cookie
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/admin", response_class=HTMLResponse)
-def admin_home(request: Request) -> str:
-    return "<h1>Admin</h1>"
+def _safe_next(target: str, default: str) -> str:
+    """Only local paths: a login form must not redirect to another site."""
+    return target if target.startswith("/") and not target.startswith("//") else default
 
 
-@router.get("/till", response_class=HTMLResponse)
-def till_home(request: Request) -> str:
-    return "<h1>Till</h1>"
+@router.get("/admin/login", name="admin_login")
+def login_form(request: Request, next: str = "/admin") -> Response:
+    return render(request, "login.html", action=request.url_for("admin_login_submit"), next=next)
+
+
+@router.post("/admin/login", name="admin_login_submit")
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/admin",
+) -> Response:
+    check_csrf(request, STAFF_COOKIE, csrf)
+    staff = staff_service.authenticate(session, email=email, password=password)
+    if staff is None:
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            error="Email or password is wrong.",
+            action=request.url_for("admin_login_submit"),
+            next=next,
+            email=email,
+        )
+    token = page_token(settings, subject=f"staff:{staff.id}", role=staff.role, clock=clock)
+    response = RedirectResponse(_safe_next(next, "/admin"), status_code=303)
+    set_login_cookie(response, request, name=STAFF_COOKIE, token=token)
+    return response
+
+
+@router.post("/admin/logout", name="admin_logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, STAFF_COOKIE, csrf)
+    response = RedirectResponse(request.url_for("admin_login"), status_code=303)
+    clear_login_cookie(response, name=STAFF_COOKIE)
+    return response
+
+
+@router.get("/admin", name="admin_home")
+def admin_home(request: Request, session: SessionDep, clock: ClockDep) -> Response:
+    staff = page_staff(request, session)
+    if staff is None:
+        return login_redirect(request)
+    return render(request, "home.html", staff=staff, kpis=reports.kpis(session, now=clock.now()))
 
 
 def install(app: FastAPI) -> None:
+    app.mount("/admin/static", StaticFiles(directory=Path(__file__).parent / "static"), name="admin_static")
     app.include_router(router)
+    app.state.html_error_renderers.extend([("/admin", render_error), ("/till", render_error)])

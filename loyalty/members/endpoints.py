@@ -8,13 +8,10 @@ from pydantic import BaseModel
 from loyalty.members import service
 from loyalty.members.links import (
     EMAIL_CONFIRM_AUDIENCE,
-    public_base_url,
     read_link_token,
-    sign_link_token,
 )
 from loyalty.members.models import Member
 from loyalty.members.schemas import MemberCreate, MemberPublic
-from loyalty.outbox import service as outbox
 from loyalty.web.deps import ClockDep, CurrentMember, DatabaseDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["members"])
@@ -43,25 +40,16 @@ def sign_up(
     database: DatabaseDep,
 ) -> Any:
     """Join the programme. Every optional purpose starts off; a mail asks to confirm the email."""
-    now = clock.now()
-    member = service.enrol(
-        session, now=now, email=body.email, password=body.password, display_name=body.display_name
-    )
-    token = sign_link_token(settings, audience=EMAIL_CONFIRM_AUDIENCE, subject=str(member.id), now=now)
-    link = f"{public_base_url(settings, str(request.base_url))}/confirm-email?token={token}"
-    outbox.queue_mail(
+    member = service.sign_up(
         session,
-        now=now,
-        to=str(body.email),
-        member_id=member.id,
-        subject="Please confirm your email address",
-        body=(
-            f"Hello{' ' + body.display_name if body.display_name else ''},\n\n"
-            "welcome to our loyalty programme. Please confirm your email address here:\n\n"
-            f"{link}\n\nIf you did not sign up, ignore this mail and nothing will happen.\n"
-        ),
+        settings=settings,
+        database=database,
+        request_base_url=str(request.base_url),
+        now=clock.now(),
+        email=str(body.email),
+        password=body.password,
+        display_name=body.display_name,
     )
-    outbox.deliver_after_commit(session, database, settings, now)
     return member_public(member)
 
 

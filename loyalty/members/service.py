@@ -6,10 +6,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from loyalty.auth.security import hash_password, verify_password
+from loyalty.db import Database
 from loyalty.errors import Conflict, NotFound
 from loyalty.members import repository
 from loyalty.members.cards import new_card_number
+from loyalty.members.links import EMAIL_CONFIRM_AUDIENCE, public_base_url, sign_link_token
 from loyalty.members.models import Member
+from loyalty.outbox import service as outbox
+from loyalty.settings import Settings
 
 
 def _unused_card_number(session: Session) -> str:
@@ -71,4 +75,35 @@ def confirm_email(session: Session, *, member_id: int, now: datetime) -> Member:
         member.email_confirmed_at = now
         session.add(member)
         session.flush()
+    return member
+
+
+def sign_up(
+    session: Session,
+    *,
+    settings: Settings,
+    database: Database,
+    request_base_url: str,
+    now: datetime,
+    email: str,
+    password: str,
+    display_name: str | None = None,
+) -> Member:
+    """Enrol from the portal or API and mail a link to confirm the email (double opt-in)."""
+    member = enrol(session, now=now, email=email, password=password, display_name=display_name)
+    token = sign_link_token(settings, audience=EMAIL_CONFIRM_AUDIENCE, subject=str(member.id), now=now)
+    link = f"{public_base_url(settings, request_base_url)}/confirm-email?token={token}"
+    greeting = f"Hello {display_name}," if display_name else "Hello,"
+    outbox.queue_mail(
+        session,
+        now=now,
+        to=email,
+        member_id=member.id,
+        subject="Please confirm your email address",
+        body=(
+            f"{greeting}\n\nwelcome to our loyalty programme. Please confirm your email address here:"
+            f"\n\n{link}\n\nIf you did not sign up, ignore this mail and nothing will happen.\n"
+        ),
+    )
+    outbox.deliver_after_commit(session, database, settings, now)
     return member

@@ -38,10 +38,10 @@ def error_response(request: Request, status: int, code: str, detail: Any) -> Res
     if _wants_json(request):
         return JSONResponse({"error": code, "detail": detail}, status_code=status)
     renderer: HtmlRenderer | None = None
+    matched = -1
     for prefix, candidate in getattr(request.app.state, "html_error_renderers", []):
-        if request.url.path.startswith(prefix):
-            renderer = candidate
-            break
+        if request.url.path.startswith(prefix) and len(prefix) > matched:
+            renderer, matched = candidate, len(prefix)
     text = detail if isinstance(detail, str) else "The request could not be processed."
     if renderer is not None:
         return renderer(request, status, code, text)
