@@ -3,6 +3,8 @@
 from sqlmodel import SQLModel
 
 from loyalty.cards.models import UsedQrToken  # noqa: F401
+from loyalty.idempotency.models import IdempotencyRecord  # noqa: F401
+from loyalty.ledger.models import LedgerEntry, MemberBalance  # noqa: F401
 from loyalty.members.models import Member
 from loyalty.outbox.models import OutboxMessage
 from loyalty.rewards.models import Reward, Voucher  # noqa: F401

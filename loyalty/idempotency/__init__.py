@@ -1,0 +1,1 @@
+"""Run a whole API operation once per client key; repeats get the stored response."""

@@ -1,0 +1,239 @@
+"""SQL for the ledger. Writers call lock_balance() first; everything else reads or appends."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from loyalty.ledger.models import EntryKind, EntryStatus, LedgerEntry, MemberBalance
+from loyalty.members.models import Member
+
+E = LedgerEntry
+
+
+def member_exists(session: Session, member_id: int) -> bool:
+    return session.get(Member, member_id) is not None
+
+
+def lock_balance(session: Session, *, member_id: int, now: datetime) -> MemberBalance:
+    """The member's balance row, created on first use and locked until the transaction ends.
+
+    On PostgreSQL the FOR UPDATE makes concurrent writers of one member queue here; on SQLite
+    the Database's writer lock and BEGIN IMMEDIATE already serialize every write transaction.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(MemberBalance)
+        .values(member_id=member_id, balance=0, debt=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["member_id"])
+    )
+    statement = (
+        select(MemberBalance)
+        .where(MemberBalance.member_id == member_id)
+        .with_for_update()
+        # Reload even if the row is in the session already: another transaction may have
+        # changed it between our last read and this lock.
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(statement).one()
+
+
+def get_balance_row(session: Session, member_id: int) -> MemberBalance | None:
+    return session.get(MemberBalance, member_id)
+
+
+def get_entry(session: Session, entry_id: int, *, refresh: bool = False) -> LedgerEntry | None:
+    statement = select(E).where(E.id == entry_id)
+    if refresh:
+        statement = statement.execution_options(populate_existing=True)
+    return session.exec(statement).first()
+
+
+def find_by_key(session: Session, *, member_id: int, key: str) -> LedgerEntry | None:
+    return session.exec(select(E).where(E.member_id == member_id, E.idempotency_key == key)).first()
+
+
+def add(session: Session, entry: LedgerEntry) -> LedgerEntry:
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _open_lots(member_id: int) -> Any:
+    return (
+        select(E)
+        .where(E.member_id == member_id, col(E.lot_remaining) > 0)
+        .order_by(col(E.available_at), col(E.id))
+        .execution_options(populate_existing=True)
+    )
+
+
+def open_lots(session: Session, *, member_id: int) -> list[LedgerEntry]:
+    """Every lot with points left, oldest first (FIFO by available_at, then id)."""
+    return list(session.exec(_open_lots(member_id)).all())
+
+
+def spendable_lots(session: Session, *, member_id: int, now: datetime) -> list[LedgerEntry]:
+    """Available, unexpired lots with points left, oldest first."""
+    statement = _open_lots(member_id).where(
+        E.available_at <= now, or_(col(E.expires_at).is_(None), col(E.expires_at) > now)
+    )
+    return list(session.exec(statement).all())
+
+
+@dataclass(frozen=True)
+class LotSums:
+    balance: int
+    debt: int
+    available: int
+    pending: int
+    expiring_soon: int
+
+
+def lot_sums(session: Session, *, member_id: int, now: datetime, soon: datetime) -> LotSums:
+    """Balance row and lot sums from one statement, so PostgreSQL reads them in one snapshot."""
+    remaining = func.coalesce(E.lot_remaining, 0)
+    unexpired = or_(col(E.expires_at).is_(None), col(E.expires_at) > now)
+    available = and_(E.available_at <= now, unexpired)
+    row = session.exec(
+        select(  # type: ignore[call-overload]
+            func.coalesce(func.sum(case((available, remaining), else_=0)), 0),
+            func.coalesce(func.sum(case((E.available_at > now, remaining), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((and_(available, col(E.expires_at) <= soon), remaining), else_=0)), 0
+            ),
+            select(MemberBalance.balance).where(MemberBalance.member_id == member_id).scalar_subquery(),
+            select(MemberBalance.debt).where(MemberBalance.member_id == member_id).scalar_subquery(),
+        ).where(E.member_id == member_id, col(E.lot_remaining) > 0)
+    ).one()
+    return LotSums(
+        available=int(row[0]),
+        pending=int(row[1]),
+        expiring_soon=int(row[2]),
+        balance=int(row[3] or 0),
+        debt=int(row[4] or 0),
+    )
+
+
+def reversed_total(session: Session, *, earn_id: int) -> int:
+    """Points already taken back from an earn (a positive number)."""
+    total = session.exec(
+        select(func.coalesce(func.sum(E.points), 0)).where(
+            E.reverses_id == earn_id, E.kind == EntryKind.reverse
+        )
+    ).one()
+    return -int(total)
+
+
+def members_with_due_lots(session: Session, *, now: datetime) -> list[int]:
+    """Members with a lot past its expiry, or a pending entry whose stored status is stale."""
+    expiring = select(E.member_id).where(col(E.lot_remaining) > 0, col(E.expires_at) <= now)
+    maturing = select(E.member_id).where(E.status == EntryStatus.pending, E.available_at <= now)
+    return sorted(int(member_id) for member_id in session.execute(expiring.union(maturing)).scalars())
+
+
+def due_lots(session: Session, *, member_id: int, now: datetime) -> list[LedgerEntry]:
+    return list(session.exec(_open_lots(member_id).where(col(E.expires_at) <= now)).all())
+
+
+def mark_matured_available(session: Session, *, member_id: int, now: datetime) -> None:
+    session.execute(
+        update(E)
+        .where(E.member_id == member_id, E.status == EntryStatus.pending, E.available_at <= now)
+        .values(status=EntryStatus.available)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def history(session: Session, *, member_id: int, limit: int, before_id: int | None) -> list[LedgerEntry]:
+    statement = select(E).where(E.member_id == member_id)
+    if before_id is not None:
+        statement = statement.where(col(E.id) < before_id)
+    return list(session.exec(statement.order_by(col(E.id).desc()).limit(limit)).all())
+
+
+def entry_sums_by_member(session: Session) -> dict[int, tuple[int, int]]:
+    """member_id -> (sum of points, sum of lot_remaining)."""
+    rows = session.exec(
+        select(  # type: ignore[call-overload]
+            E.member_id, func.sum(E.points), func.coalesce(func.sum(E.lot_remaining), 0)
+        ).group_by(E.member_id)
+    ).all()
+    return {int(m): (int(p), int(r)) for m, p, r in rows}
+
+
+def all_balances(session: Session) -> list[MemberBalance]:
+    return list(session.exec(select(MemberBalance)).all())
+
+
+def counts(session: Session) -> tuple[int, int]:
+    entries = session.exec(select(func.count()).select_from(E)).one()
+    balances = session.exec(select(func.count()).select_from(MemberBalance)).one()
+    return int(entries), int(balances)
+
+
+def bad_lots(session: Session) -> list[LedgerEntry]:
+    """Lots whose remaining is negative or more than they credited."""
+    return list(
+        session.exec(
+            select(E).where(
+                col(E.lot_remaining).is_not(None),
+                or_(col(E.lot_remaining) < 0, col(E.lot_remaining) > E.points),
+            )
+        ).all()
+    )
+
+
+def over_reversed_earns(session: Session) -> list[tuple[int, int, int]]:
+    """(earn id, points earned, points reversed) where more was reversed than earned."""
+    reversal = aliased(E)
+    rows = session.exec(
+        select(E.id, E.points, -func.sum(reversal.points))  # type: ignore[call-overload]
+        .join(reversal, reversal.reverses_id == E.id)
+        .group_by(E.id, E.points)
+        .having(-func.sum(reversal.points) > E.points)
+    ).all()
+    return [(int(i), int(p), int(r)) for i, p, r in rows]
+
+
+def rule_usage(
+    session: Session, *, member_id: int, rule: str, start: datetime, end: datetime
+) -> tuple[int, int]:
+    row = session.exec(
+        select(func.count(), func.coalesce(func.sum(E.points), 0)).where(  # type: ignore[call-overload]
+            E.member_id == member_id,
+            E.rule == rule,
+            E.kind == EntryKind.earn,
+            E.occurred_at >= start,
+            E.occurred_at < end,
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def rule_points_total(session: Session, *, rule: str) -> int:
+    total = session.exec(
+        select(func.coalesce(func.sum(E.points), 0)).where(E.rule == rule, E.kind == EntryKind.earn)
+    ).one()
+    return int(total)
+
+
+def earned_points(session: Session, *, member_id: int, start: datetime, end: datetime) -> int:
+    """Earn points by occurred_at in [start, end), minus reversals of those same earns."""
+    in_period = and_(
+        E.member_id == member_id, E.kind == EntryKind.earn, E.occurred_at >= start, E.occurred_at < end
+    )
+    earned = session.exec(select(func.coalesce(func.sum(E.points), 0)).where(in_period)).one()
+    reversal = aliased(E)
+    reversed_ = session.exec(
+        select(func.coalesce(func.sum(reversal.points), 0))
+        .select_from(E)
+        .join(reversal, reversal.reverses_id == E.id)
+        .where(in_period, reversal.kind == EntryKind.reverse)
+    ).one()
+    return int(earned) + int(reversed_)
