@@ -1,0 +1,1 @@
+"""The published rules program, stored as numbered versions."""

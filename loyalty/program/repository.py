@@ -1,0 +1,42 @@
+"""SQL for program versions and purpose notices."""
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from loyalty.program.models import ProgramVersion, PurposeNotice
+
+
+def latest_number(session: Session) -> int | None:
+    """One indexed look-up: how the per-process cache learns of a new version."""
+    return session.exec(select(func.max(ProgramVersion.number))).one()
+
+
+def latest_key(session: Session) -> tuple[int, str] | None:
+    """(number, digest) of the newest version: one indexed row, checked on every use."""
+    row = session.exec(
+        select(ProgramVersion.number, ProgramVersion.digest).order_by(col(ProgramVersion.number).desc()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def by_number(session: Session, number: int) -> ProgramVersion | None:
+    return session.exec(select(ProgramVersion).where(ProgramVersion.number == number)).first()
+
+
+def versions(session: Session) -> list[ProgramVersion]:
+    return list(session.exec(select(ProgramVersion).order_by(col(ProgramVersion.number).desc())).all())
+
+
+def notices_of(session: Session, purpose: str) -> list[PurposeNotice]:
+    return list(session.exec(select(PurposeNotice).where(PurposeNotice.purpose == purpose)).all())
+
+
+def notice(session: Session, purpose: str, version: str) -> PurposeNotice | None:
+    return session.exec(
+        select(PurposeNotice).where(PurposeNotice.purpose == purpose, PurposeNotice.version == version)
+    ).first()
+
+
+def add(session: Session, row: object) -> None:
+    session.add(row)
+    session.flush()
