@@ -1,0 +1,291 @@
+"""What compiled programs need at run time: values, periods, the history interface, results."""
+
+from __future__ import annotations
+
+import calendar
+import math
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from .program import Program, RuleInfo
+
+WEEKDAY_CODES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+ZERO = Decimal(0)
+
+
+class History(Protocol):
+    """The member's past, as the engine's ledger or the simulator knows it.
+
+    Windows are half-open [start, end) of aware datetimes; start=None means since ever.
+    """
+
+    def rule_usage(
+        self, member_id: str, rule: str, start: datetime | None, end: datetime | None
+    ) -> tuple[int, int]: ...  # (times fired, points awarded)
+
+    def budget_used(self, rule: str) -> int: ...  # points awarded by the rule, all members
+
+    def purchases(self, member_id: str, start: datetime, end: datetime) -> int: ...
+
+    def spent(self, member_id: str, start: datetime, end: datetime) -> Decimal: ...
+
+    def earned_points(self, member_id: str, start: datetime, end: datetime) -> int: ...
+
+    def record(self, event: dict, at: datetime, effects: list[Effect]) -> None: ...
+
+
+# ---- values -------------------------------------------------------------------------------
+
+
+def money(value: Any) -> Decimal | None:
+    """Money from an event: a string, Decimal or int (a float goes through its repr)."""
+    kind = type(value)
+    if kind is str or kind is int:
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return None
+    if kind is Decimal or value is None:
+        return value
+    if isinstance(value, bool):
+        return None
+    try:
+        return Decimal(repr(value))
+    except ArithmeticError:
+        return None
+
+
+def number(value: Any) -> int | Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | Decimal):
+        return value
+    return money(value)
+
+
+def as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def as_text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def as_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+FIELD_READERS = {"text": as_text, "choice": as_text, "number": number, "date": as_date,
+                 "bool": as_bool}
+
+
+def parse_at(value: Any, tz: ZoneInfo) -> datetime:
+    """The event's time as an aware datetime in the program timezone; naive = local."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    elif not isinstance(value, datetime):
+        raise ValueError(f"event time {value!r} is neither an ISO string nor a datetime")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=tz)
+    return value.astimezone(tz)
+
+
+def weekday(value: date) -> str:
+    return WEEKDAY_CODES[value.weekday()]
+
+
+def age(born: date | datetime, today: date) -> int:
+    born = as_date(born)
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def days_since(value: date | datetime, today: date) -> int:
+    return (today - as_date(value)).days
+
+
+def add_months(moment, months: int):
+    """Calendar months: 31 January + 1 month is the last day of February."""
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def shift(moment, amount: int, unit: str):
+    """moment + amount units (days, weeks, months, years), on the local calendar."""
+    if unit == "days":
+        return moment + timedelta(days=amount)
+    if unit == "weeks":
+        return moment + timedelta(weeks=amount)
+    return add_months(moment, amount * (12 if unit == "years" else 1))
+
+
+def period_bounds(at: datetime, period: str | None) -> tuple[datetime | None, datetime | None]:
+    """The calendar period (day, week from Monday, month, year) holding `at`, in its zone."""
+    if period is None:
+        return None, None
+    tz = at.tzinfo
+    start = datetime(at.year, at.month, at.day, tzinfo=tz)
+    if period == "day":
+        return start, start + timedelta(days=1)
+    if period == "week":
+        start -= timedelta(days=at.weekday())
+        return start, start + timedelta(days=7)
+    if period == "month":
+        start = start.replace(day=1)
+        return start, add_months(start, 1)
+    start = start.replace(month=1, day=1)
+    return start, start.replace(year=start.year + 1)
+
+
+def floor_points(value) -> int:
+    """`award EXPR points` rounds down; zero or less awards nothing."""
+    return math.floor(value) if value > 0 else 0
+
+
+def per_points(points: int, per: Decimal, amount: Decimal | None) -> int:
+    """N × ⌊X / M⌋ of `award N points per M CUR of X`."""
+    if amount is None or amount <= 0:
+        return 0
+    return points * int(amount // per)
+
+
+def divide(a, b):
+    """Division that never raises: dividing by zero gives zero (documented in README)."""
+    return a / b if b else 0 * a
+
+
+# ---- history helpers used by compiled code ------------------------------------------------
+
+
+class EventContext:
+    """What one evaluation saw: the event, its local time, and history figures it read."""
+
+    __slots__ = ("program", "event", "at", "history", "figures", "reasons")
+
+    def __init__(self, program: Program, event: dict, at: datetime | None, history=None):
+        self.program = program
+        self.event = event
+        self.at = at
+        self.history = history
+        self.figures: dict | None = None  # (function, amount, unit) -> value
+        self.reasons: dict | None = None  # rule index -> (kind, data)
+
+    def local_time(self) -> datetime:
+        if self.at is None:
+            self.at = parse_at(self.event["at"], self.program.tz)
+        return self.at
+
+    def member_id(self) -> str:
+        return str(self.event["member"]["id"])
+
+    def figure(self, history, func: str, amount: int, unit: str):
+        key = (func, amount, unit)
+        if self.figures is None:
+            self.figures = {}
+        elif key in self.figures:
+            return self.figures[key]
+        if history is None:
+            value = ZERO if func == "spent" else 0
+        else:
+            at = self.local_time()
+            value = getattr(history, func)(self.member_id(), shift(at, -amount, unit), at)
+        self.figures[key] = value
+        return value
+
+    def reason(self, index: int, kind: str, data) -> None:
+        if self.reasons is None:
+            self.reasons = {}
+        self.reasons[index] = (kind, data)
+
+
+class Effect:
+    """One rule that fired: points (and/or a reward) with a lazily built why-text."""
+
+    __slots__ = ("info", "points", "ctx", "_why")
+
+    def __init__(self, info: RuleInfo, points: int, ctx: EventContext):
+        self.info = info
+        self.points = points
+        self.ctx = ctx
+        self._why: str | None = None
+
+    rule = property(lambda self: self.info.name)
+    reward = property(lambda self: self.info.reward)
+    purpose = property(lambda self: self.info.purpose)
+
+    @property
+    def pending(self) -> timedelta | None:
+        duration = self.info.pending
+        if duration is None:
+            return None
+        at = self.ctx.local_time()
+        return shift(at, duration.amount, duration.unit) - at
+
+    @property
+    def why(self) -> str:
+        if self._why is None:
+            from .explain import why_fired
+
+            self._why = why_fired(self)
+        return self._why
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "points": self.points, "reward": self.reward,
+                "why": self.why}
+
+    def __repr__(self) -> str:
+        return f"Effect({self.rule!r}, points={self.points}, reward={self.reward!r})"
+
+
+class NotFired:
+    __slots__ = ("rule", "why")
+
+    def __init__(self, rule: str, why: str):
+        self.rule = rule
+        self.why = why
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "why": self.why}
+
+    def __repr__(self) -> str:
+        return f"NotFired({self.rule!r}, {self.why!r})"
+
+
+class Result:
+    """Effects of one event, in rule order; `not_fired` is worked out when first read."""
+
+    __slots__ = ("effects", "ctx", "_not_fired")
+
+    def __init__(self, effects: list[Effect], ctx: EventContext):
+        self.effects = effects
+        self.ctx = ctx
+        self._not_fired: list[NotFired] | None = None
+
+    @property
+    def not_fired(self) -> list[NotFired]:
+        if self._not_fired is None:
+            from .explain import why_not_fired
+
+            self._not_fired = why_not_fired(self)
+        return self._not_fired
+
+    @property
+    def points(self) -> int:
+        return sum(effect.points for effect in self.effects)
+
+    def to_json(self, event_id) -> dict:
+        return {"event": event_id, "effects": [e.to_dict() for e in self.effects],
+                "not_fired": [n.to_dict() for n in self.not_fired]}
