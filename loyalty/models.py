@@ -8,6 +8,7 @@ from loyalty.idempotency.models import IdempotencyRecord  # noqa: F401
 from loyalty.ledger.models import LedgerEntry, MemberBalance  # noqa: F401
 from loyalty.members.models import Member
 from loyalty.outbox.models import OutboxMessage
+from loyalty.pos.models import PosReceipt  # noqa: F401
 from loyalty.profiling.models import ProfileDecline, ProfileValue  # noqa: F401
 from loyalty.program.models import ProgramVersion, PurposeNotice  # noqa: F401
 from loyalty.rewards.models import Reward, Voucher  # noqa: F401

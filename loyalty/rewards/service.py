@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from loyalty.cards import service as cards_service
 from loyalty.errors import Conflict, Gone, InvalidInput, LoyaltyError, NotFound
+from loyalty.ledger import service as ledger_service
 from loyalty.rewards import repository
 from loyalty.rewards.models import VOUCHER_DAYS, Reward, Voucher
 
@@ -177,20 +179,22 @@ def redeem_reward(
     Conflict `insufficient_points`, `out_of_stock`, `reward_unavailable` or `qr_token_used`;
     the caller's transaction rolls back, so a refusal writes nothing.
     """
-    from loyalty.cards import service as cards_service
-    from loyalty.ledger import service as ledger_service
-
     existing = repository.voucher_by_key(session, member_id=member_id, idempotency_key=idempotency_key)
     if existing is not None:
         return existing
     item = _reward_for_issue(session, name=reward, now=now, missing=NotFound)
     if qr_jti is not None:
         cards_service.spend_token(session, jti=qr_jti, member_id=member_id, now=now, purpose="redemption")
-    ledger_service.redeem(
-        session, member_id=member_id, points=item.cost, now=now,
-        idempotency_key=f"redeem:{idempotency_key}", reference=f"reward:{item.name}",
-        description=f"Redeemed: {item.title}",
-    )
+    try:
+        ledger_service.redeem(
+            session, member_id=member_id, points=item.cost, now=now,
+            idempotency_key=f"redeem:{idempotency_key}", reference=f"reward:{item.name}",
+            description=f"Redeemed: {item.title}",
+        )
+    except Conflict as exc:
+        if exc.code != "insufficient_points":
+            raise
+        raise Conflict(f"{item.title} costs {item.cost} points. {exc.detail}", code=exc.code) from exc
     return _issue(
         session, member_id=member_id, reward=item, now=now, idempotency_key=idempotency_key,
         source="redemption", points=item.cost, reason=f"Redeemed for {item.cost} points", qr_jti=qr_jti,

@@ -1,0 +1,1 @@
+"""The till: identify a card, book purchases, redemptions, returns and walk-in enrolments."""

@@ -1,0 +1,77 @@
+"""The POS API: cashier login; every mutation takes an Idempotency-Key and answers a retry
+with the first result."""
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from loyalty.idempotency.service import Response
+from loyalty.pos import service
+from loyalty.pos.schemas import (
+    CodeIn,
+    EnrolmentOut,
+    IdentifyOut,
+    PurchaseIn,
+    PurchaseOut,
+    RedemptionIn,
+    RedemptionOut,
+    ReturnIn,
+    ReturnOut,
+)
+from loyalty.web.deps import ClockDep, CurrentStaff, IdempotencyKey, SessionDep, SettingsDep
+
+router = APIRouter(prefix="/pos", tags=["pos"])
+
+Cashier = CurrentStaff("cashier")
+KEY_DOC = {"description": "Retries with the same Idempotency-Key get the first answer; required."}
+
+
+def _reply(result: Response) -> JSONResponse:
+    status, body = result
+    return JSONResponse(body, status_code=status)
+
+
+@router.post("/identify", response_model=IdentifyOut)
+def identify(
+    body: CodeIn, session: SessionDep, clock: ClockDep, settings: SettingsDep, _staff: Cashier
+) -> Any:
+    """Who is this card? Balance, pending points, tier and the rewards the member can afford now."""
+    return service.identify(session, code=body.code, now=clock.now(), settings=settings)
+
+
+@router.post("/purchases", response_model=PurchaseOut, responses={409: KEY_DOC, 422: KEY_DOC})
+def purchase(
+    body: PurchaseIn, session: SessionDep, clock: ClockDep, settings: SettingsDep, staff: Cashier,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Book a purchase: evaluate the published program and credit its effects in one go."""
+    return _reply(service.book_purchase(
+        session, body=body, key=idempotency_key, staff_id=staff.id, now=clock.now(), settings=settings
+    ))
+
+
+@router.post("/redemptions", response_model=RedemptionOut)
+def redemption(
+    body: RedemptionIn, session: SessionDep, clock: ClockDep, settings: SettingsDep, _staff: Cashier,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Spend points on a reward; the answer carries the single-use voucher code."""
+    return _reply(service.redeem(session, body=body, key=idempotency_key, now=clock.now(), settings=settings))
+
+
+@router.post("/returns", response_model=ReturnOut)
+def goods_return(
+    body: ReturnIn, session: SessionDep, clock: ClockDep, _staff: Cashier,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Goods come back: take back the points they earned (pending first; a debt if spent)."""
+    return _reply(service.book_return(session, body=body, key=idempotency_key, now=clock.now()))
+
+
+@router.post("/enrolments", status_code=201, response_model=EnrolmentOut)
+def enrolment(
+    session: SessionDep, clock: ClockDep, _staff: Cashier, idempotency_key: IdempotencyKey = None
+) -> Any:
+    """Enrol a walk-in customer: a new card, no personal data."""
+    return _reply(service.enrol_walk_in(session, key=idempotency_key, now=clock.now()))
