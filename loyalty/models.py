@@ -2,6 +2,8 @@
 
 from sqlmodel import SQLModel
 
+from loyalty.audiences.models import Audience, ContactRecord  # noqa: F401
+from loyalty.audit.models import AuditEntry  # noqa: F401
 from loyalty.cards.models import UsedQrToken  # noqa: F401
 from loyalty.consent.models import ConsentChainHead, ConsentEvent, ConsentState  # noqa: F401
 from loyalty.idempotency.models import IdempotencyRecord  # noqa: F401

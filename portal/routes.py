@@ -3,6 +3,8 @@
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from portal import consent_pages
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -13,3 +15,4 @@ def home(request: Request) -> str:
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
+    app.include_router(consent_pages.router)

@@ -14,6 +14,7 @@ serve_cmd.register(app)
 # Command groups owned by their domains.
 for module_name, group in (
     ("loyalty.cli.outbox_cmd", "outbox"),
+    ("loyalty.cli.consent_cmd", "consent"),
     ("loyalty.cli.seed_cmd", "seed"),
 ):
     app.add_typer(importlib.import_module(module_name).app, name=group)

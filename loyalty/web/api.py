@@ -7,6 +7,10 @@ from loyalty.cards import endpoints as card_endpoints
 from loyalty.ledger import endpoints as ledger_endpoints
 from loyalty.members import endpoints as member_endpoints
 from loyalty.rewards import endpoints as reward_endpoints
+from loyalty.audiences import endpoints as audience_endpoints
+from loyalty.consent import endpoints as consent_endpoints
+from loyalty.profiling import endpoints as profiling_endpoints
+from loyalty.program import endpoints as program_endpoints
 from loyalty.web import health
 
 api_router = APIRouter()
@@ -16,3 +20,7 @@ api_router.include_router(member_endpoints.router)
 api_router.include_router(card_endpoints.router)
 api_router.include_router(reward_endpoints.router)
 api_router.include_router(ledger_endpoints.router)
+api_router.include_router(program_endpoints.router)
+api_router.include_router(consent_endpoints.router)
+api_router.include_router(profiling_endpoints.router)
+api_router.include_router(audience_endpoints.router)

@@ -1,0 +1,1 @@
+"""Audiences: members a marketer may contact, honouring consent, channel and contact frequency."""

@@ -1,0 +1,48 @@
+"""SQL for audiences and contacts."""
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from loyalty.audiences.models import Audience, ContactRecord
+from loyalty.members.models import Member
+
+
+def add(session: Session, row: object) -> None:
+    session.add(row)
+    session.flush()
+
+
+def add_all(session: Session, rows: list[ContactRecord]) -> None:
+    session.add_all(rows)
+    session.flush()
+
+
+def get(session: Session, audience_id: int) -> Audience | None:
+    return session.get(Audience, audience_id)
+
+
+def active_members(session: Session, member_ids: list[int]) -> list[Member]:
+    if not member_ids:
+        return []
+    return list(
+        session.exec(
+            select(Member).where(col(Member.id).in_(member_ids), Member.status == "active").order_by(col(Member.id))
+        ).all()
+    )
+
+
+def contact_counts(session: Session, member_ids: list[int], start: datetime, end: datetime) -> dict[int, int]:
+    if not member_ids:
+        return {}
+    rows = session.exec(
+        select(ContactRecord.member_id, func.count())
+        .where(
+            col(ContactRecord.member_id).in_(member_ids),
+            col(ContactRecord.contacted_at) >= start,
+            col(ContactRecord.contacted_at) < end,
+        )
+        .group_by(col(ContactRecord.member_id))
+    ).all()
+    return {member_id: int(count) for member_id, count in rows}
