@@ -56,6 +56,104 @@ class ExprGen:
         self.tiers = tiers
         self.const = const
         self.uses = uses  # names of locals the generated code needs (m_tier, e_total, ...)
+        # One pass over a list groups its entries by a text attribute (category, sku):
+        # (list code, attribute) -> (count dict name, {summed expression: [dict name,
+        # expression, start, the keys asked for (None: any key)]})
+        self.groups: dict[tuple[str, str], tuple[str, dict[str, list]]] = {}
+        self.pending_groups: list[tuple[str, str]] = []
+
+    # ---- grouped quantifiers
+    def group_names(self) -> list[str]:
+        names = []
+        for count, sums in self.groups.values():
+            names.append(count)
+            names.extend(entry[0] for entry in sums.values())
+        return names
+
+    def flush_groups(self, block) -> None:
+        """Before a condition that uses grouped quantifiers: a marker, filled in later."""
+        for key in dict.fromkeys(self.pending_groups):
+            block.emit(f"\0{key[0]}\0{key[1]}")
+        self.pending_groups.clear()
+
+    def expand_groups(self, lines: list[str]) -> list[str]:
+        """Replace each marker by the one loop that fills every dict of its group."""
+        out = []
+        for line in lines:
+            stripped = line.lstrip(" ")
+            if not stripped.startswith("\0"):
+                out.append(line)
+                continue
+            pad = line[: len(line) - len(stripped)]
+            _, iterable, attr = stripped.split("\0")
+            count, sums = self.groups[(iterable, attr)]
+            temps = [count] + [entry[0] for entry in sums.values()]
+            out.append(f"{pad}if {count} is None:")
+            out.append(f"{pad}    " + "; ".join(f"t_{t} = {{}}" for t in temps))
+            out.append(f"{pad}    for it in {iterable}:")
+            out.append(f"{pad}        k = it.get({attr!r})")
+            out.append(f"{pad}        t_{count}[k] = t_{count}.get(k, 0) + 1")
+            for name, value, start, wanted in sums.values():
+                # only the entries some rule sums up: money parsing is the costly part
+                guard = f"if k in {self.const(frozenset(wanted))}: " if wanted is not None else ""
+                out.append(f"{pad}        {guard}t_{name}[k] = t_{name}.get(k, {start}) + {value}")
+            out.append(f"{pad}    " + "; ".join(f"{t} = t_{t}" for t in temps))
+        return out
+
+    def _grouped(self, e: A.Quant, env) -> str | None:
+        """A quantifier selecting by `item.A == X` / `item.A in [...]` on a text attribute."""
+        cond = e.cond
+        if cond is None or not isinstance(cond, A.Binary) or cond.op not in ("==", "in"):
+            return None
+        attr, other = cond.left, cond.right
+        if cond.op == "==" and _is_var_attr(other, e.var):
+            attr, other = other, attr
+        if not _is_var_attr(attr, e.var) or self.types.get(id(attr)) != "text":
+            return None
+        if _mentions(other, e.var):
+            return None
+        constant_list = isinstance(other, A.ListExpr) and all(
+            isinstance(i, A.Literal) for i in other.items)
+        if cond.op == "in" and not constant_list:
+            return None
+        value_code = start = None
+        if e.kind == "sum":
+            if _mentions_outside(e.value, e.var):
+                return None
+            value_code = self.gen(e.value, {**env, e.var: "it"})
+            start = "_ZERO" if self.types.get(id(e)) == "money" else "0"
+        iterable = self.gen(e.iterable, env)
+        key = (iterable, attr.attr)
+        if key not in self.groups:
+            self.groups[key] = (f"g{len(self.groups)}", {})
+        count, sums = self.groups[key]
+        target = count
+        if value_code is not None:
+            if value_code not in sums:
+                sums[value_code] = [f"{count}_{len(sums)}", value_code, start, set()]
+            entry = sums[value_code]
+            target = entry[0]
+            if entry[3] is not None:
+                if cond.op == "in":
+                    entry[3].update(i.value for i in other.items)
+                elif isinstance(other, A.Literal):
+                    entry[3].add(other.value)
+                else:
+                    entry[3] = None
+        self.pending_groups.append(key)
+        default = start or "0"
+        if cond.op == "==":
+            wanted = self.gen(other, env)
+            return {"any": f"({wanted} in {count})", "all": f"({count}.keys() <= {{{wanted}}})",
+                    "count": f"{count}.get({wanted}, 0)",
+                    "sum": f"{target}.get({wanted}, {default})"}[e.kind]
+        values = self.const(frozenset(i.value for i in other.items))
+        if e.kind == "any":
+            return f"(not {count}.keys().isdisjoint({values}))"
+        if e.kind == "all":
+            return f"({count}.keys() <= {values})"
+        parts = " + ".join(f"{target}.get({i.value!r}, {default})" for i in other.items)
+        return f"({parts})"
 
     def gen(self, e: A.Expr, env: dict[str, str] | None = None) -> str:
         return getattr(self, "_" + type(e).__name__.lower())(e, env or {})
@@ -93,8 +191,9 @@ class ExprGen:
     def _call(self, e: A.Call, env) -> str:
         if e.func in HISTORY_FUNCTIONS:
             duration = e.args[0].value
-            self.uses.add("ctx")
-            return f"ctx.figure(history, {e.func!r}, {duration.amount!r}, {duration.unit!r})"
+            self.uses.update({"fig", "mid", "at"})
+            return (f"_figure(fig, history, mid, at, {e.func!r}, {duration.amount!r}, "
+                    f"{duration.unit!r})")
         arg = self.gen(e.args[0], env)
         if e.func in ("year", "month", "day", "hour"):
             return f"{arg}.{e.func}"
@@ -128,6 +227,9 @@ class ExprGen:
         return f"({left} {op} {right})"
 
     def _quant(self, e: A.Quant, env) -> str:
+        grouped = self._grouped(e, env) if not env else None
+        if grouped is not None:
+            return grouped
         var = f"v{len(env)}_{e.var}"
         inner = {**env, e.var: var}
         iterable = self.gen(e.iterable, env)
@@ -140,6 +242,42 @@ class ExprGen:
         start = "_ZERO" if self.types.get(id(e)) == "money" else "0"
         where = f" if {cond}" if cond is not None else ""
         return f"sum(({value} for {var} in {iterable}{where}), {start})"
+
+
+def _is_var_attr(e: A.Expr, var: str) -> bool:
+    return isinstance(e, A.Attr) and isinstance(e.obj, A.Name) and e.obj.name == var
+
+
+def _names(e: A.Expr | None):
+    """Every Name and the object of every Attr chain in an expression."""
+    if e is None:
+        return
+    if isinstance(e, A.Name):
+        yield e.name
+    elif isinstance(e, A.Attr):
+        yield from _names(e.obj)
+    elif isinstance(e, A.Call):
+        for arg in e.args:
+            yield from _names(arg)
+    elif isinstance(e, A.Unary):
+        yield from _names(e.operand)
+    elif isinstance(e, A.Binary):
+        yield from _names(e.left)
+        yield from _names(e.right)
+    elif isinstance(e, A.ListExpr):
+        for item in e.items:
+            yield from _names(item)
+    elif isinstance(e, A.Quant):
+        yield "<quantifier>"
+
+
+def _mentions(e: A.Expr, var: str) -> bool:
+    return any(name in (var, "<quantifier>") for name in _names(e))
+
+
+def _mentions_outside(e: A.Expr, var: str) -> bool:
+    """Whether an item expression reads anything but the item (so it cannot be grouped)."""
+    return any(name != var for name in _names(e))
 
 
 def key_of(e: A.Expr) -> str:

@@ -153,7 +153,7 @@ def why_not(info, ctx: rt.EventContext) -> str:
 
 def why_not_fired(result: rt.Result) -> list[rt.NotFired]:
     ctx = result.ctx
-    fired = {effect.info.index for effect in result.effects}
+    fired = {index for index, _ in result.raw}
     event_type = ctx.event.get("type", "")
     return [rt.NotFired(info.name, why_not(info, ctx))
             for info in ctx.program.rules_for(event_type) if info.index not in fired]

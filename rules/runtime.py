@@ -59,10 +59,11 @@ def money(value: Any) -> Decimal | None:
 
 
 def number(value: Any) -> int | Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | Decimal):
+    kind = type(value)
+    if kind is int or kind is Decimal:
         return value
+    if value is None or kind is bool:
+        return None
     return money(value)
 
 
@@ -170,45 +171,44 @@ def divide(a, b):
 # ---- history helpers used by compiled code ------------------------------------------------
 
 
+def figure(figures: dict, history, member_id: str, at: datetime, func: str, amount: int,
+           unit: str):
+    """A history function's value over [at - amount unit, at), asked of `history` once."""
+    key = (func, amount, unit)
+    if key in figures:
+        return figures[key]
+    if history is None:
+        value = ZERO if func == "spent" else 0
+    else:
+        value = getattr(history, func)(member_id, shift(at, -amount, unit), at)
+    figures[key] = value
+    return value
+
+
 class EventContext:
     """What one evaluation saw: the event, its local time, and history figures it read."""
 
     __slots__ = ("program", "event", "at", "history", "figures", "reasons")
 
-    def __init__(self, program: Program, event: dict, at: datetime | None, history=None):
+    def __init__(self, program: Program, event: dict, at: datetime | None, history=None,
+                 figures: dict | None = None, reasons: dict | None = None):
         self.program = program
         self.event = event
         self.at = at
         self.history = history
-        self.figures: dict | None = None  # (function, amount, unit) -> value
-        self.reasons: dict | None = None  # rule index -> (kind, data)
+        self.figures = figures  # (function, amount, unit) -> value
+        self.reasons = reasons  # rule index -> (kind, data): limits, caps, budgets, groups
 
     def local_time(self) -> datetime:
         if self.at is None:
             self.at = parse_at(self.event["at"], self.program.tz)
         return self.at
 
-    def member_id(self) -> str:
-        return str(self.event["member"]["id"])
-
     def figure(self, history, func: str, amount: int, unit: str):
-        key = (func, amount, unit)
         if self.figures is None:
             self.figures = {}
-        elif key in self.figures:
-            return self.figures[key]
-        if history is None:
-            value = ZERO if func == "spent" else 0
-        else:
-            at = self.local_time()
-            value = getattr(history, func)(self.member_id(), shift(at, -amount, unit), at)
-        self.figures[key] = value
-        return value
-
-    def reason(self, index: int, kind: str, data) -> None:
-        if self.reasons is None:
-            self.reasons = {}
-        self.reasons[index] = (kind, data)
+        member_id = str(self.event["member"]["id"])
+        return figure(self.figures, history, member_id, self.local_time(), func, amount, unit)
 
 
 class Effect:
@@ -265,27 +265,66 @@ class NotFired:
 
 
 class Result:
-    """Effects of one event, in rule order; `not_fired` is worked out when first read."""
+    """Effects of one event, in rule order.
 
-    __slots__ = ("effects", "ctx", "_not_fired")
+    The compiled fast path hands over (rule index, points) pairs; Effect objects, why-texts
+    and `not_fired` are made when first read, so evaluating stays as cheap as hand-written code.
+    """
 
-    def __init__(self, effects: list[Effect], ctx: EventContext):
-        self.effects = effects
-        self.ctx = ctx
-        self._not_fired: list[NotFired] | None = None
+    __slots__ = ("program", "event", "at", "history", "raw", "figures", "reasons", "_ctx",
+                 "_effects", "_not_fired")
+
+    # The generated code makes a Result with Result() and sets the first seven slots itself
+    # (an __init__ call costs more than the rest of a small program); `make` is for others.
+    @classmethod
+    def make(cls, program: Program, event: dict, at: datetime | None, history, raw: list,
+             figures: dict | None = None, reasons: dict | None = None) -> Result:
+        result = cls()
+        result.program, result.event, result.at, result.history = program, event, at, history
+        result.raw, result.figures, result.reasons = raw, figures, reasons
+        return result
+
+    @property
+    def ctx(self) -> EventContext:
+        try:
+            return self._ctx
+        except AttributeError:
+            self._ctx = EventContext(self.program, self.event, self.at, self.history,
+                                     self.figures, self.reasons)
+            return self._ctx
+
+    @property
+    def effects(self) -> list[Effect]:
+        try:
+            return self._effects
+        except AttributeError:
+            rules, ctx = self.program.rules, self.ctx
+            self._effects = [Effect(rules[index], points, ctx) for index, points in self.raw]
+            return self._effects
 
     @property
     def not_fired(self) -> list[NotFired]:
-        if self._not_fired is None:
+        try:
+            return self._not_fired
+        except AttributeError:
             from .explain import why_not_fired
 
             self._not_fired = why_not_fired(self)
-        return self._not_fired
+            return self._not_fired
 
     @property
     def points(self) -> int:
-        return sum(effect.points for effect in self.effects)
+        return sum(points for _, points in self.raw)
 
     def to_json(self, event_id) -> dict:
         return {"event": event_id, "effects": [e.to_dict() for e in self.effects],
                 "not_fired": [n.to_dict() for n in self.not_fired]}
+
+    def __repr__(self) -> str:
+        return f"Result(effects={self.effects!r})"
+
+
+def finish(result: Result) -> Result:
+    """Tell the history what was awarded (evaluate calls this once, at the end)."""
+    result.history.record(result.event, result.ctx.local_time(), result.effects)
+    return result

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from .api import compile_program
 from .diagnostics import CompileError
@@ -62,18 +63,44 @@ def _check_event(number: int, expected: dict, result, messages: list[str], name:
     return ok
 
 
-def run_tests(files: Iterable[str | Path]) -> tuple[int, int, list[str]]:
+class TestReport(NamedTuple):
+    """What run_tests found; unpacks as (passed, failed, messages)."""
+
+    passed: int
+    failed: int
+    messages: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    @property
+    def failures(self) -> list[str]:
+        return self.messages if self.failed else []
+
+
+def program_files(files: list[Path]) -> list[Path]:
+    """The rules files of the program: those given, or (given only test files) every
+    *.rules file in the test files' directories, in name order."""
+    rules_files = [f for f in files if not f.name.endswith(TEST_SUFFIX)]
+    if rules_files:
+        return rules_files
+    folders = dict.fromkeys(f.parent for f in files)
+    return [path for folder in folders for path in sorted(folder.glob("*.rules"))]
+
+
+def run_tests(files: Iterable[str | Path]) -> TestReport:
     """Compile the rules files as one program and run the test cases beside them."""
     files = [Path(f) for f in files]
-    rules_files = [f for f in files if not f.name.endswith(TEST_SUFFIX)]
+    rules_files = program_files(files)
     sources = [(str(f), f.read_text(encoding="utf-8")) for f in rules_files]
     try:
         program = compile_program(sources)
     except CompileError as err:
-        return 0, 1, [str(d) for d in err.diagnostics]
+        return TestReport(0, 1, [str(d) for d in err.diagnostics])
     passed = failed = 0
     messages: list[str] = []
-    tests = test_files_for(files)
+    tests = test_files_for(files) or test_files_for(rules_files)
     if not tests:
         messages.append("no test files found (expected " +
                         ", ".join(str(f.with_suffix(TEST_SUFFIX)) for f in rules_files) + ")")
@@ -94,4 +121,4 @@ def run_tests(files: Iterable[str | Path]) -> tuple[int, int, list[str]]:
                 result = program.evaluate(event, history)
                 ok = _check_event(number, expected, result, messages, name) and ok
             passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
-    return passed, failed, messages
+    return TestReport(passed, failed, messages)
