@@ -9,6 +9,11 @@ from loyalty.settings import get_settings
 app = typer.Typer(help="The consent ledger.", no_args_is_help=True)
 
 
+@app.callback()
+def consent() -> None:
+    """The consent ledger."""
+
+
 @app.command()
 def verify(
     member: int | None = typer.Option(None, help="Check only this member's chain."),
