@@ -24,6 +24,7 @@ WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 _TERMINAL_NAMES = {
     "NAME": "a name",
+    "ATTR_NAME": "an attribute name",
     "UPPER": "an upper-case word",
     "DPV_TERM": "a DPV term",
     "DATE": "a date",
@@ -42,6 +43,7 @@ _TERMINAL_NAMES = {
 @cache
 def _lark() -> Lark:
     grammar = (Path(__file__).parent / "grammar.lark").read_text()
+    grammar = grammar.replace("@KEYWORDS@", "|".join(sorted(KEYWORDS, key=len, reverse=True)))
     return Lark(
         grammar,
         parser="lalr",
