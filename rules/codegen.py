@@ -216,12 +216,13 @@ class ExprGen:
         return "(" + "".join(self.gen(i, env) + ", " for i in e.items) + ")"
 
     def _binary(self, e: A.Binary, env) -> str:
-        left, right = self.gen(e.left, env), self.gen(e.right, env)
         op = e.op
+        left = self.gen(e.left, env)
         if op in ("+", "-") and self.types.get(id(e.right)) == "duration":
             duration = e.right.value
             amount = duration.amount if op == "+" else -duration.amount
             return f"_shift({left}, {amount!r}, {duration.unit!r})"
+        right = self.gen(e.right, env)
         if op == "/":
             return f"_divide({left}, {right})"
         return f"({left} {op} {right})"

@@ -145,7 +145,8 @@ WARNINGS = [
      f"t.rules:{L + 5}:3: warning: rule 'r' can never fire: its validity ended on 2025-12-31"),
     ("constant false condition", rule("  when 1 > 2\n  award 1 point"),
      f"t.rules:{L + 4}:8: warning: rule 'r' can never fire: its condition is always false"),
-    ("unknown DPV term", HEADER.replace("basis contract", "basis contract\n  dpv CustomerRelationshipManagment"),
+    ("unknown DPV term",
+     HEADER.replace("basis contract", "basis contract\n  dpv CustomerRelationshipManagment"),
      "t.rules:8:3: warning: unknown DPV purpose 'CustomerRelationshipManagment'; did you mean "
      "'CustomerRelationshipManagement'?"),
     ("unknown DPV category", HEADER.replace("purposes offers\nend\nfield drink",
