@@ -1,0 +1,84 @@
+"""Many tills, one member: real parallel requests against a real server, on both backends."""
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from loyalty.clock import FixedClock
+from loyalty.db import Database
+from loyalty.ledger import service as ledger_service
+from tests.conftest import make_staff
+from tests.loyalty.test_pos_support import publish
+
+TILLS = 20
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not instance.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+def _login(http: httpx.Client, email: str) -> dict[str, str]:
+    response = http.post(
+        "/api/v1/auth/token", data={"username": email, "password": "staff-password", "scope": "staff"}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_parallel_purchases_for_one_member_each_land_exactly_once(
+    server: str, database: Database, clock: FixedClock, client: Any
+) -> None:
+    publish(client, database, clock)
+    emails = [make_staff(database, clock, "cashier", f"till{i}@shop.example") for i in range(4)]
+    with httpx.Client(base_url=server, timeout=60) as http:
+        tills = [_login(http, email) for email in emails]
+        enrolled = http.post("/api/v1/pos/enrolments", headers={**tills[0], "Idempotency-Key": "walk-in"})
+        card = enrolled.json()["card_number"]
+        keys = [str(uuid.uuid4()) for _ in range(TILLS)]
+
+        def book(index: int) -> httpx.Response:
+            body = {
+                "code": card, "receipt_id": f"r-{index % TILLS}", "store": f"store-{index % TILLS % 3}",
+                "total": f"{10 + index % TILLS}.00",
+            }
+            headers = {**tills[index % len(tills)], "Idempotency-Key": keys[index % TILLS]}
+            return http.post("/api/v1/pos/purchases", json=body, headers=headers)
+
+        # Every purchase is sent twice at once (a till retrying before the first answer came).
+        with ThreadPoolExecutor(max_workers=2 * TILLS) as pool:
+            responses = list(pool.map(book, range(2 * TILLS)))
+
+    assert [r.status_code for r in responses] == [200] * (2 * TILLS), [r.text for r in responses]
+    for index in range(TILLS):
+        assert responses[index].json() == responses[index + TILLS].json()
+        assert responses[index].json()["points"] == 10 + index
+    expected = sum(10 + i for i in range(TILLS))
+    with database.session() as session:
+        member_id = enrolled.json()["member_id"]
+        assert ledger_service.balance(session, member_id=member_id, now=clock.now()).spendable == expected
+        assert ledger_service.verify(session) == []
+    # The last answers saw every earlier booking: balances are a permutation of running totals.
+    assert max(r.json()["balance"] for r in responses) == expected
