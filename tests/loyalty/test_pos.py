@@ -14,6 +14,7 @@ from tests.loyalty.test_pos_support import key, purchase
 
 # Fixtures shared by the till tests.
 cashier = support.cashier
+marketer = support.marketer
 catalogue = support.catalogue
 program = support.program
 walk_in = support.walk_in
@@ -242,3 +243,14 @@ def test_last_item_in_stock_goes_once(
         "/api/v1/pos/redemptions", json={"code": card, "reward": "yacht"}, headers={**cashier, **key()}
     )
     assert unknown.status_code == 404 and unknown.json()["error"] == "reward_not_found"
+
+
+def test_a_rule_that_grants_a_reward_issues_a_voucher(
+    client: TestClient, cashier: dict[str, str], member_headers: dict[str, str], program: None
+) -> None:
+    card = client.get("/api/v1/me/card", headers=member_headers).json()["card_number"]
+    booked = purchase(client, cashier, card, "r-big", total="150.00").json()
+    granted = [e for e in booked["effects"] if e["reward"]]
+    assert granted == [{"rule": "big_basket", "points": 0, "reward": "free_coffee", "why": granted[0]["why"]}]
+    vouchers = client.get("/api/v1/me/vouchers", headers=member_headers).json()
+    assert [(v["reward"], v["source"], v["points"]) for v in vouchers] == [("free_coffee", "grant", 0)]

@@ -6,7 +6,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import httpx
 import pytest
@@ -49,11 +48,15 @@ def _login(http: httpx.Client, email: str) -> dict[str, str]:
 
 
 def test_parallel_purchases_for_one_member_each_land_exactly_once(
-    server: str, database: Database, clock: FixedClock, client: Any
+    server: str, database: Database, clock: FixedClock
 ) -> None:
-    publish(client, database, clock)
     emails = [make_staff(database, clock, "cashier", f"till{i}@shop.example") for i in range(4)]
+    boss = make_staff(database, clock, "marketer")
     with httpx.Client(base_url=server, timeout=60) as http:
+        marketer = _login(http, boss)
+        http.post("/api/v1/admin/rewards", json={"name": "free_coffee", "title": "Coffee", "cost": 30},
+                  headers=marketer)
+        publish(http, marketer)
         tills = [_login(http, email) for email in emails]
         enrolled = http.post("/api/v1/pos/enrolments", headers={**tills[0], "Idempotency-Key": "walk-in"})
         card = enrolled.json()["card_number"]

@@ -5,13 +5,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from loyalty.clock import FixedClock
 from loyalty.db import Database
 from loyalty.ledger import service as ledger_service
+from tests.conftest import login
 from tests.loyalty import test_pos_support as support
 from tests.loyalty.test_pos_support import key, purchase
 
 # Fixtures shared by the till tests.
 cashier = support.cashier
+marketer = support.marketer
 catalogue = support.catalogue
 program = support.program
 walk_in = support.walk_in
@@ -65,6 +68,33 @@ def test_return_by_total_and_of_spent_points_leaves_a_debt(
     assert nothing_left.json()["points_reversed"] == 0
     # The debt is repaid from the next earnings first.
     assert purchase(client, cashier, card, "r-2", total="40.00").json()["balance"] == 10
+    with database.session() as session:
+        assert ledger_service.verify(session) == []
+
+
+BASE_AWARD = "award 1 point per 1 EUR of purchase.total\n"
+PENDING_PROGRAM = support.PROGRAM.replace(BASE_AWARD, BASE_AWARD + "  pending 14 days\n")
+
+
+def test_pending_points_are_shown_and_taken_back_first(
+    client: TestClient, cashier: dict[str, str], walk_in: dict[str, Any], program: None,
+    marketer: dict[str, str], clock: FixedClock, database: Database,
+) -> None:
+    card = walk_in["card_number"]
+    purchase(client, cashier, card, "r-old", total="25.00")  # available at once
+    support.publish(client, marketer, PENDING_PROGRAM)
+    booked = purchase(client, cashier, card, "r-new", total="40.00").json()
+    assert booked["points"] == 40 and booked["pending"] == 40 and booked["balance"] == 25
+    found = client.post("/api/v1/pos/identify", json={"code": card}, headers=cashier).json()
+    assert (found["points"], found["pending"]) == (25, 40)
+    back = _return(client, cashier, {"receipt_id": "r-new", "total": "10.00"}).json()
+    assert back == {"points_reversed": 10, "balance": 25}
+    found = client.post("/api/v1/pos/identify", json={"code": card}, headers=cashier).json()
+    assert (found["points"], found["pending"]) == (25, 30)
+    clock.advance(days=15)
+    cashier = login(client, "cashier@shop.example", "staff-password", scope="staff")  # the old one expired
+    found = client.post("/api/v1/pos/identify", json={"code": card}, headers=cashier).json()
+    assert (found["points"], found["pending"]) == (55, 0)
     with database.session() as session:
         assert ledger_service.verify(session) == []
 

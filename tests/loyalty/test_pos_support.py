@@ -10,9 +10,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from loyalty.clock import FixedClock
-from loyalty.db import Database
-
 PROGRAM = """
 purpose loyalty "Loyalty programme"
   text "We record your purchases to credit and redeem points."
@@ -30,6 +27,13 @@ rule base_points "1 point per euro"
   award 1 point per 1 EUR of purchase.total
 end
 
+rule big_basket "A free coffee for a big basket"
+  on purchase
+  purpose loyalty
+  when purchase.total >= 150 EUR
+  grant reward free_coffee
+end
+
 rule coffee_lover "Coffee bonus for members who opted in"
   on purchase
   purpose personalised_offers
@@ -39,12 +43,12 @@ end
 """
 
 
-def publish(client: TestClient, database: Database, clock: FixedClock, text: str = PROGRAM) -> None:
-    """Through the API when it is there; else through the service (the admin API lands separately)."""
-    from loyalty.program import service as program_service
-
-    with database.session() as session:
-        program_service.publish(session, sources=text, staff_id=None, now=clock.now())
+def publish(client: Any, headers: dict[str, str], text: str = PROGRAM) -> None:
+    """Publish through the admin API (raw program text), as a marketer does."""
+    response = client.put(
+        "/api/v1/admin/program", content=text.encode(), headers={**headers, "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 200, response.text
 
 
 def key() -> dict[str, str]:
@@ -57,13 +61,18 @@ def cashier(staff_headers: Callable[[str], dict[str, str]]) -> dict[str, str]:
 
 
 @pytest.fixture
-def program(client: TestClient, database: Database, clock: FixedClock) -> None:
-    publish(client, database, clock)
+def marketer(staff_headers: Callable[[str], dict[str, str]]) -> dict[str, str]:
+    return staff_headers("marketer")
 
 
 @pytest.fixture
-def catalogue(client: TestClient, staff_headers: Callable[[str], dict[str, str]]) -> None:
-    marketer = staff_headers("marketer")
+def program(client: TestClient, marketer: dict[str, str], catalogue: None) -> None:
+    """The test program; it grants free_coffee, so the catalogue comes first."""
+    publish(client, marketer)
+
+
+@pytest.fixture
+def catalogue(client: TestClient, marketer: dict[str, str]) -> None:
     for body in (
         {"name": "free_coffee", "title": "Free coffee", "cost": 30},
         {"name": "mug", "title": "Mug", "cost": 60, "stock": 1},
