@@ -3,8 +3,10 @@
 from typing import Any
 
 from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
+from loyalty.idempotency.service import run_once
 from loyalty.rewards import service
 from loyalty.rewards.models import Reward, Voucher
 from loyalty.rewards.schemas import RewardAdmin, RewardCreate, RewardPublic, RewardUpdate, VoucherPublic
@@ -86,6 +88,20 @@ def deactivate_reward(name: str, session: SessionDep, clock: ClockDep, _staff: M
 def use_voucher(
     code: str, session: SessionDep, clock: ClockDep, staff: Cashier, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    """Accept a voucher at the till: single use; a second use is 409 `voucher_used`."""
-    voucher = service.use_voucher(session, code=code, now=clock.now(), staff_id=staff.id)
-    return voucher_public(session, voucher)
+    """Accept a voucher at the till: single use; a second use is 409 `voucher_used`.
+
+    With an Idempotency-Key, a retry of the same use gets the first answer instead of 409.
+    """
+    now = clock.now()
+
+    def compute() -> tuple[int, dict[str, Any]]:
+        voucher = service.use_voucher(session, code=code, now=now, staff_id=staff.id)
+        return 200, voucher_public(session, voucher).model_dump(mode="json")
+
+    if idempotency_key is None:
+        return compute()[1]
+    status_code, body = run_once(
+        session, scope="pos.voucher_use", key=idempotency_key,
+        request={"code": service.normalize_voucher_code(code)}, compute=compute, now=now,
+    )
+    return JSONResponse(body, status_code=status_code)

@@ -133,9 +133,11 @@ def test_voucher_is_used_once_at_the_till(
         ).code
     cashier = staff_headers("cashier")
     typed = "-".join([code[:4].lower(), code[4:8], code[8:]])
-    used = client.post(f"/api/v1/pos/vouchers/{typed}/use", headers=cashier)
+    same = {**cashier, "Idempotency-Key": "use-1"}
+    used = client.post(f"/api/v1/pos/vouchers/{typed}/use", headers=same)
     assert used.status_code == 200, used.text
     assert used.json()["reward"] == "cookie" and used.json()["used_at"] is not None
+    assert client.post(f"/api/v1/pos/vouchers/{typed}/use", headers=same).json() == used.json()
     again = client.post(f"/api/v1/pos/vouchers/{code}/use", headers=cashier)
     assert again.status_code == 409 and again.json()["error"] == "voucher_used"
     old = client.post(f"/api/v1/pos/vouchers/{expiring}/use", headers=cashier)
