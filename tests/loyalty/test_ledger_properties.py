@@ -154,7 +154,7 @@ class Run:
 
 def test_generated_operations_keep_the_ledger_sound(database: Database, backend: str) -> None:
     @settings(
-        max_examples=50 if backend == "sqlite" else 15,
+        max_examples=40 if backend == "sqlite" else 12,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
         database=None,
