@@ -1,13 +1,18 @@
-"""The member's own card: number and current QR token, as JSON, PNG and SVG."""
+"""The member's own card (number and current QR token, as JSON, PNG and SVG) and claiming a walk-in card."""
 
 from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 
 from loyalty.cards import render
-from loyalty.cards.service import QrToken, mint_qr_token
-from loyalty.web.deps import ClockDep, CurrentMember, SettingsDep
+from loyalty.cards.service import QrToken, claim_card, mint_qr_token
+from loyalty.members.endpoints import member_public
+from loyalty.members.links import EMAIL_CONFIRM_AUDIENCE, public_base_url, sign_link_token
+from loyalty.members.schemas import MemberCreate, MemberPublic
+from loyalty.outbox import service as outbox
+from loyalty.web.deps import ClockDep, CurrentMember, DatabaseDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["cards"])
 
@@ -43,3 +48,36 @@ def my_card_png(member: CurrentMember, settings: SettingsDep, clock: ClockDep) -
 def my_card_svg(member: CurrentMember, settings: SettingsDep, clock: ClockDep) -> Response:
     token = _token(member, settings, clock)
     return Response(render.svg(token.token), media_type="image/svg+xml", headers=NO_STORE)
+
+
+class CardClaim(MemberCreate):
+    card_number: str = Field(min_length=1, max_length=40)
+
+
+@router.post("/cards/claim", response_model=MemberPublic)
+def claim(
+    body: CardClaim, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep,
+    database: DatabaseDep,
+) -> Any:
+    """Claim a card handed out at the till: it becomes an online account and keeps its points.
+
+    Like a sign-up, the email is then confirmed by double opt-in.
+    """
+    now = clock.now()
+    member = claim_card(
+        session, card_number=body.card_number, email=str(body.email), password=body.password,
+        display_name=body.display_name, now=now,
+    )
+    token = sign_link_token(settings, audience=EMAIL_CONFIRM_AUDIENCE, subject=str(member.id), now=now)
+    link = f"{public_base_url(settings, str(request.base_url))}/confirm-email?token={token}"
+    outbox.queue_mail(
+        session, now=now, to=str(body.email), member_id=member.id,
+        subject="Please confirm your email address",
+        body=(
+            "Your loyalty card is now linked to this email address, and its points are kept.\n"
+            f"Please confirm the address here:\n\n{link}\n\n"
+            "If this was not you, ignore this mail.\n"
+        ),
+    )
+    outbox.deliver_after_commit(session, database, settings, now)
+    return member_public(member)

@@ -109,3 +109,42 @@ def spend_token(session: Session, *, jti: str, member_id: int, now: datetime, pu
             "This QR code was already used for a redemption; ask the customer to show the current one.",
             code="qr_token_used",
         )
+
+
+def claim_card(
+    session: Session,
+    *,
+    card_number: str,
+    email: str,
+    password: str,
+    display_name: str | None,
+    now: datetime,
+) -> Member:
+    """Turn a walk-in card (enrolled at the till, no personal data) into an online account.
+
+    The member keeps id, card and points. Holding the printed card is the proof of ownership;
+    a card that already has an account is 409 `card_claimed`.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from loyalty.auth.security import hash_password
+
+    number = normalize_card_number(card_number)
+    member = members_repository.get_by_card_number(session, number) if is_valid_card_number(number) else None
+    if member is None or member.status != "active":
+        raise _unknown()
+    if member.email_key is not None or member.password_hash is not None:
+        raise Conflict("This card already belongs to an online account; log in instead.", code="card_claimed")
+    key = email.strip().lower()
+    if members_repository.get_by_email(session, key) is not None:
+        raise Conflict("An account with this email already exists.", code="email_taken")
+    member.email, member.email_key = email.strip(), key
+    member.password_hash = hash_password(password)
+    member.display_name = display_name or member.display_name
+    try:
+        with session.begin_nested():  # a concurrent sign-up may take the email first
+            session.add(member)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict("An account with this email already exists.", code="email_taken") from exc
+    return member

@@ -1,9 +1,9 @@
 """The POS API: cashier login; every mutation takes an Idempotency-Key and answers a retry
 with the first result."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from loyalty.idempotency.service import Response
@@ -19,11 +19,12 @@ from loyalty.pos.schemas import (
     ReturnIn,
     ReturnOut,
 )
-from loyalty.web.deps import ClockDep, CurrentStaff, IdempotencyKey, SessionDep, SettingsDep
+from loyalty.staff.models import Staff
+from loyalty.web.deps import ClockDep, IdempotencyKey, SessionDep, SettingsDep, require_staff
 
 router = APIRouter(prefix="/pos", tags=["pos"])
 
-Cashier = CurrentStaff("cashier")
+Cashier = Annotated[Staff, Depends(require_staff("cashier"))]
 KEY_DOC = {"description": "Retries with the same Idempotency-Key get the first answer; required."}
 
 

@@ -1,8 +1,8 @@
 """The catalogue for members, its management for marketers, vouchers at the till."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
@@ -10,12 +10,13 @@ from loyalty.idempotency.service import run_once
 from loyalty.rewards import service
 from loyalty.rewards.models import Reward, Voucher
 from loyalty.rewards.schemas import RewardAdmin, RewardCreate, RewardPublic, RewardUpdate, VoucherPublic
-from loyalty.web.deps import ClockDep, CurrentMember, CurrentStaff, IdempotencyKey, SessionDep
+from loyalty.staff.models import Staff
+from loyalty.web.deps import ClockDep, CurrentMember, IdempotencyKey, SessionDep, require_staff
 
 router = APIRouter(tags=["rewards"])
 
-Marketer = CurrentStaff("marketer")
-Cashier = CurrentStaff("cashier")
+Marketer = Annotated[Staff, Depends(require_staff("marketer"))]
+Cashier = Annotated[Staff, Depends(require_staff("cashier"))]
 
 
 def reward_public(reward: Reward) -> RewardPublic:

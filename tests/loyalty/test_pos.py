@@ -254,3 +254,24 @@ def test_a_rule_that_grants_a_reward_issues_a_voucher(
     assert granted == [{"rule": "big_basket", "points": 0, "reward": "free_coffee", "why": granted[0]["why"]}]
     vouchers = client.get("/api/v1/me/vouchers", headers=member_headers).json()
     assert [(v["reward"], v["source"], v["points"]) for v in vouchers] == [("free_coffee", "grant", 0)]
+
+
+def test_walk_in_claims_the_card_online_and_keeps_the_points(
+    client: TestClient, cashier: dict[str, str], walk_in: dict[str, Any], program: None
+) -> None:
+    from tests.conftest import login
+
+    card = walk_in["card_number"]
+    purchase(client, cashier, card, "r-1", total="42.00")
+    claim = {"card_number": card, "email": "walk@example.org", "password": "long enough", "display_name": "W"}
+    claimed = client.post("/api/v1/cards/claim", json=claim)
+    assert claimed.status_code == 200, claimed.text
+    assert claimed.json()["id"] == walk_in["member_id"] and claimed.json()["card_number"] == card
+    headers = login(client, "walk@example.org", "long enough")
+    assert client.get("/api/v1/me/card", headers=headers).json()["card_number"] == card
+    found = client.post("/api/v1/pos/identify", json={"code": card}, headers=cashier).json()
+    assert (found["member_id"], found["points"], found["display_name"]) == (walk_in["member_id"], 42, "W")
+    again = client.post("/api/v1/cards/claim", json={**claim, "email": "other@example.org"})
+    assert again.status_code == 409 and again.json()["error"] == "card_claimed"
+    bad = client.post("/api/v1/cards/claim", json={**claim, "card_number": "7000000000000"})
+    assert bad.status_code == 404
