@@ -6,6 +6,7 @@ from loyalty.audiences.models import Audience, ContactRecord  # noqa: F401
 from loyalty.audit.models import AuditEntry  # noqa: F401
 from loyalty.cards.models import UsedQrToken  # noqa: F401
 from loyalty.consent.models import ConsentChainHead, ConsentEvent, ConsentState  # noqa: F401
+from loyalty.engine.models import MemberEvent, RuleAward, RuleBudget  # noqa: F401
 from loyalty.idempotency.models import IdempotencyRecord  # noqa: F401
 from loyalty.ledger.models import LedgerEntry, MemberBalance  # noqa: F401
 from loyalty.members.models import Member
