@@ -81,7 +81,7 @@ def reevaluate_purchase_return(
     if purchase is None:
         raise NotFound("No purchase with this receipt.", code="unknown_receipt")
     member_id = int(purchase.member_id)
-    ledger_service.lock_member(session, member_id=member_id)
+    ledger_service.lock_member(session, member_id=member_id, now=now)
     purchase = repository.purchase_by_receipt(session, receipt_id=receipt_id)  # re-read under the lock
     stored = json.loads(purchase.data)
     payload, context = stored["payload"], stored.get("member", {})

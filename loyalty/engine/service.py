@@ -107,11 +107,12 @@ def process_event(
     existing = repository.event_by_key(session, idempotency_key=idempotency_key)
     if existing is not None:
         return stored_outcome(session, event_id=existing.id)
-    # One member's events are booked one at a time, so caps and limits see each other.
-    ledger_service.lock_member(session, member_id=member_id)
     member = session.get(Member, member_id)
     if member is None or member.status != "active":
         raise NotFound("No such member.", code="member_not_found")
+    # One member's events are booked one at a time, so caps and limits see each other.
+    ledger_service.lock_member(session, member_id=member_id, now=now)
+    session.refresh(member)  # the tier may have changed while we waited for the lock
     published = program_service.current(session)
     amount = to_cents(data["total"]) if "total" in data and event_type in ("purchase", "return") else 0
     context = member_context(session, member=member, program=published.program, now=now) if published else {}

@@ -354,3 +354,8 @@ def rule_points_total(session: Session, *, rule: str) -> int:
 def earned_points(session: Session, *, member_id: int, start: datetime, end: datetime) -> int:
     """Points earned by occurred_at in [start, end), net of later reversals of those earns."""
     return repository.earned_points(session, member_id=member_id, start=start, end=end)
+
+
+def lock_member(session: Session, *, member_id: int, now: datetime) -> None:
+    """Queue this transaction behind any other writer of the member (rules see each other's awards)."""
+    repository.lock_balance(session, member_id=member_id, now=now)

@@ -1,9 +1,15 @@
 """FastAPI dependencies: settings, clock, a database session per request, who is calling."""
 
-from collections.abc import Callable, Iterator
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
@@ -29,10 +35,54 @@ def get_database(request: Request) -> Database:
     return request.app.state.database  # type: ignore[no-any-return]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request, committed once at the end (services only flush)."""
-    with request.app.state.database.session() as session:
-        yield session
+# Per event loop: an asyncio lock queueing SQLite writers, and a thread limiter of its own for
+# opening and committing transactions.
+_loop_state: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[asyncio.Lock, Any]]" = (
+    weakref.WeakKeyDictionary()
+)
+TRANSACTION_THREADS = 128
+
+
+def _loop_gates() -> tuple[asyncio.Lock, Any]:
+    loop = asyncio.get_running_loop()
+    state = _loop_state.get(loop)
+    if state is None:
+        state = _loop_state[loop] = (asyncio.Lock(), anyio.CapacityLimiter(TRANSACTION_THREADS))
+    return state
+
+
+def _exit(transaction: AbstractContextManager[Session], exc: BaseException | None) -> None:
+    """Commit (no exc) or roll back (exc) the transaction; re-raise nothing but new errors."""
+    if exc is None:
+        transaction.__exit__(None, None, None)
+        return
+    try:
+        transaction.__exit__(type(exc), exc, exc.__traceback__)
+    except BaseException as raised:
+        if raised is not exc:
+            raise
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request, committed once at the end (services only flush).
+
+    Waiting must never hold a shared worker thread: on SQLite, requests queue for the single
+    writer on the event loop; and transactions open and commit on threads of their own, so a
+    request that holds a connection or a row lock can always finish even while every shared
+    thread runs an endpoint that waits for one (that cycle starved both backends under load).
+    """
+    database: Database = request.app.state.database
+    sqlite_gate, limiter = _loop_gates()
+    gate = sqlite_gate if database.is_sqlite else contextlib.nullcontext()
+    async with gate:
+        transaction = database.session()
+        session = await anyio.to_thread.run_sync(transaction.__enter__, limiter=limiter)
+        try:
+            yield session
+        except BaseException as exc:
+            await anyio.to_thread.run_sync(_exit, transaction, exc, limiter=limiter)
+            raise
+        await anyio.to_thread.run_sync(_exit, transaction, None, limiter=limiter)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

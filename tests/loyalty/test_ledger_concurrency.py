@@ -7,11 +7,9 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import anyio.to_thread
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
 
 from loyalty.clock import FixedClock
 from loyalty.db import Database
@@ -28,28 +26,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-# Known foundation problem (reported): on SQLite, get_session's __enter__ waits for the process
-# writer lock while holding one of AnyIO's 40 worker-thread tokens, and the lock holder needs
-# more tokens for its next sync dependency and the endpoint. With 40+ concurrent writers every
-# token is held by a waiter, and they all time out after 30 s with 503 database_busy.
-# Until deps/db wait for the lock outside the shared limiter, the SQLite server gets more tokens.
-SQLITE_THREAD_TOKENS = 200
-
-
-def _with_thread_tokens(app: FastAPI, tokens: int) -> object:
-    async def asgi(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-        anyio.to_thread.current_default_thread_limiter().total_tokens = tokens
-        await app(scope, receive, send)  # type: ignore[arg-type]
-
-    return asgi
-
-
 @pytest.fixture
 def server(settings: Settings, clock: FixedClock, database: Database, backend: str) -> Iterator[str]:
     """The app served by uvicorn in a background thread, on the test's database."""
-    app: object = create_app(settings, clock=clock, database=database, frontends=False)
-    if backend == "sqlite":
-        app = _with_thread_tokens(app, SQLITE_THREAD_TOKENS)  # type: ignore[arg-type]
+    # Default thread pool on purpose: SQLite writers must queue without starving it.
+    app = create_app(settings, clock=clock, database=database, frontends=False)
     port = _free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, loop="asyncio", log_level="warning", lifespan="off"
