@@ -1,0 +1,81 @@
+"""The portal's pages through the test client: join, log in, see points, confirm the email."""
+
+import email
+import email.policy
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from loyalty.settings import Settings
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "form without a CSRF field"
+    return match.group(1)
+
+
+def _join(client: TestClient, email: str = "lea@example.org") -> None:
+    page = client.get("/signup")
+    response = client.post(
+        "/signup",
+        data={"email": email, "password": "lea-password", "display_name": "Lea", "csrf": _csrf(page.text)},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_joining_logs_in_and_shows_an_empty_balance_with_the_card(client: TestClient) -> None:
+    _join(client)
+    home = client.get("/")
+    assert "Hello, Lea" in home.text
+    assert 'data-testid="points">0<' in home.text
+    assert re.search(r"Card number <code>\d{13}</code>", home.text)
+    assert "Please confirm your email address" in home.text
+
+
+def test_login_with_a_wrong_password_says_so_and_sets_no_cookie(client: TestClient) -> None:
+    _join(client)
+    client.cookies.clear()
+    page = client.get("/login")
+    response = client.post(
+        "/login", data={"email": "lea@example.org", "password": "wrong-one", "csrf": _csrf(page.text)}
+    )
+    assert response.status_code == 401
+    assert "Email or password is wrong." in response.text
+    assert "loyalty_member" not in response.cookies
+
+
+def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
+    response = client.post("/login", data={"email": "lea@example.org", "password": "x", "csrf": "forged"})
+    assert response.status_code == 403
+    assert "form has expired" in response.text
+
+
+def test_confirming_the_email_takes_a_button_press_not_just_a_visit(
+    client: TestClient, settings: Settings
+) -> None:
+    _join(client)
+    raw = next(Path(settings.mail_dir).glob("*.eml")).read_bytes()
+    mail = email.message_from_bytes(raw, policy=email.policy.default).get_content()  # type: ignore[attr-defined]
+    link = re.search(r"(http://\S+/confirm-email\?token=\S+)", mail)
+    assert link, mail
+    token = link.group(1).split("token=", 1)[1]
+    page = client.get(f"/confirm-email?token={token}")  # what a mail scanner does
+    assert "Confirm my email address" in page.text
+    assert "Please confirm your email address" in client.get("/").text
+    done = client.post("/confirm-email", data={"token": token})
+    assert "your email address is confirmed" in done.text
+    assert "Please confirm your email address" not in client.get("/").text
+
+
+def test_a_forged_confirmation_token_is_a_clear_error_page(client: TestClient) -> None:
+    response = client.post("/confirm-email", data={"token": "not-a-token"})
+    assert response.status_code == 401
+    assert "<html" in response.text and "token is invalid" in response.text
+
+
+def test_admin_pages_need_a_staff_login(client: TestClient, member_headers: dict[str, str]) -> None:
+    response = client.get("/admin", follow_redirects=False)
+    assert response.status_code == 303 and "/admin/login" in response.headers["location"]
