@@ -43,7 +43,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
-        if self.environment == "production" and (
+        if self.environment != "development" and (
             self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
         ):
             raise ValueError(

@@ -34,7 +34,7 @@ def empty_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 
 def test_upgrade_from_empty_matches_the_models(empty_database_url: str) -> None:
-    migrate.upgrade(Settings(environment="test", database_url=empty_database_url))
+    migrate.upgrade(Settings(environment="development", database_url=empty_database_url))
     engine = create_engine(empty_database_url)
     try:
         with engine.connect() as connection:
@@ -45,6 +45,6 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url: str) -> None:
 
 
 def test_upgrade_twice_changes_nothing(empty_database_url: str) -> None:
-    settings = Settings(environment="test", database_url=empty_database_url)
+    settings = Settings(environment="development", database_url=empty_database_url)
     migrate.upgrade(settings)
     migrate.upgrade(settings)
