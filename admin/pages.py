@@ -13,13 +13,19 @@ from loyalty.web.pages import STAFF_COOKIE, cookie_principal, csrf_token
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-def page_staff(request: Request, session: Any, *roles: str) -> Staff | None:
-    """The logged-in staff member with one of `roles` (admins always), or None."""
+def logged_in_staff(request: Request, session: Any) -> Staff | None:
+    """The active staff account behind the page session, whatever its role, or None."""
     principal = cookie_principal(request, STAFF_COOKIE)
     if principal is None or principal.kind != "staff":
         return None
     staff = session.get(Staff, principal.id)
-    if staff is None or not staff.active:
+    return staff if staff is not None and staff.active else None
+
+
+def page_staff(request: Request, session: Any, *roles: str) -> Staff | None:
+    """The logged-in staff member with one of `roles` (admins always), or None."""
+    staff = logged_in_staff(request, session)
+    if staff is None:
         return None
     if roles and staff.role not in roles and staff.role != "admin":
         return None

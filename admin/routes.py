@@ -12,7 +12,7 @@ from admin.pages import login_redirect, page_staff, render, render_error
 from loyalty.reports import service as reports
 from loyalty.staff import service as staff_service
 from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
-from loyalty.web.pages import STAFF_COOKIE, check_csrf, clear_login_cookie, page_token, set_login_cookie
+from loyalty.web.pages import STAFF_COOKIE, check_csrf, clear_login_cookie, logged_in_redirect
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,10 +50,13 @@ def login_submit(
             next=next,
             email=email,
         )
-    token = page_token(settings, subject=f"staff:{staff.id}", role=staff.role, clock=clock)
-    response = RedirectResponse(_safe_next(next, "/admin"), status_code=303)
-    set_login_cookie(response, request, name=STAFF_COOKIE, token=token)
-    return response
+    return logged_in_redirect(
+        request,
+        cookie=STAFF_COOKIE,
+        subject=f"staff:{staff.id}",
+        role=staff.role,
+        to=_safe_next(next, "/admin"),
+    )
 
 
 @router.post("/admin/logout", name="admin_logout")

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from admin.pages import render
+from admin.pages import logged_in_staff, render
 from loyalty.errors import Forbidden, LoyaltyError
 from loyalty.pos import service as pos_service
 from loyalty.pos.schemas import PurchaseIn, RedemptionIn, ReturnIn
@@ -26,9 +26,7 @@ from loyalty.web.pages import (
     STAFF_COOKIE,
     check_csrf,
     clear_login_cookie,
-    cookie_principal,
-    page_token,
-    set_login_cookie,
+    logged_in_redirect,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -52,13 +50,8 @@ def _store(request: Request) -> str | None:
 
 def _cashier(request: Request, session: Session) -> Staff | None:
     """The logged-in cashier (or admin); Forbidden for staff of another role, None if nobody."""
-    principal = cookie_principal(request, STAFF_COOKIE)
-    if principal is None or principal.kind != "staff":
-        return None
-    staff = session.get(Staff, principal.id)
-    if staff is None or not staff.active:
-        return None
-    if staff.role not in TILL_ROLES:
+    staff = logged_in_staff(request, session)
+    if staff is not None and staff.role not in TILL_ROLES:
         raise Forbidden("Only cashiers can use the till.", code="not_a_cashier")
     return staff
 
@@ -72,8 +65,14 @@ def _page(request: Request, staff: Staff, status_code: int = 200, **context: Any
     context.setdefault("member", None)
     keys = {"purchase_key": _new_key(), "return_key": _new_key(), "redeem_key": _new_key()}
     return render(
-        request, "till/till.html", status_code=status_code, cashier=staff, store=_store(request),
-        item_rows=range(ITEM_ROWS), **keys, **context,
+        request,
+        "till/till.html",
+        status_code=status_code,
+        cashier=staff,
+        store=_store(request),
+        item_rows=range(ITEM_ROWS),
+        **keys,
+        **context,
     )
 
 
@@ -106,6 +105,7 @@ def _money(text: str) -> str:
 
 # --- login -----------------------------------------------------------------------------------
 
+
 @router.get("/till/login", name="till_login")
 def login_form(request: Request) -> Response:
     return render(request, "till/login.html", store=_store(request) or "")
@@ -135,9 +135,13 @@ def login_submit(
     if error:
         return render(request, "till/login.html", status_code=status, error=error, email=email, store=store)
     assert staff is not None
-    token = page_token(settings, subject=f"staff:{staff.id}", role=staff.role, clock=clock)
-    response = RedirectResponse(request.url_for("till_home"), status_code=303)
-    set_login_cookie(response, request, name=STAFF_COOKIE, token=token)
+    response = logged_in_redirect(
+        request,
+        cookie=STAFF_COOKIE,
+        subject=f"staff:{staff.id}",
+        role=staff.role,
+        to=str(request.url_for("till_home")),
+    )
     # The store belongs to the till, not the person: it outlives the shift's login.
     response.set_cookie(STORE_COOKIE, store, max_age=365 * 86400, httponly=True, samesite="lax", path="/till")
     return response
@@ -153,6 +157,7 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
 
 # --- the till --------------------------------------------------------------------------------
 
+
 @router.get("/till", name="till_home")
 def till_home(request: Request, session: SessionDep) -> Response:
     staff = _cashier(request, session)
@@ -163,8 +168,12 @@ def till_home(request: Request, session: SessionDep) -> Response:
 
 @router.post("/till/scan", name="till_scan")
 def scan(
-    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep,
-    code: FormText = "", csrf: Annotated[str, Form()] = "",
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    code: FormText = "",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     staff = _cashier(request, session)
     if staff is None or _store(request) is None:
@@ -182,10 +191,19 @@ def scan(
 
 @router.post("/till/purchase", name="till_purchase")
 def purchase(
-    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep,
-    code: FormText = "", key: FormText = "", receipt_id: Annotated[str, Form(max_length=64)] = "",
-    total: Annotated[str, Form(max_length=20)] = "", csrf: Annotated[str, Form()] = "",
-    sku: FormList = [], category: FormList = [], price: FormList = [], quantity: FormList = [],  # noqa: B006
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    code: FormText = "",
+    key: FormText = "",
+    receipt_id: Annotated[str, Form(max_length=64)] = "",
+    total: Annotated[str, Form(max_length=20)] = "",
+    csrf: Annotated[str, Form()] = "",
+    sku: FormList = [],
+    category: FormList = [],
+    price: FormList = [],
+    quantity: FormList = [],  # noqa: B006
 ) -> Response:
     staff = _cashier(request, session)
     store = _store(request)
@@ -218,8 +236,13 @@ def purchase(
 
 @router.post("/till/redeem", name="till_redeem")
 def redeem(
-    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep,
-    code: FormText = "", key: FormText = "", reward: Annotated[str, Form(max_length=64)] = "",
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    code: FormText = "",
+    key: FormText = "",
+    reward: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     staff = _cashier(request, session)
@@ -239,10 +262,15 @@ def redeem(
 
 @router.post("/till/return", name="till_return")
 def goods_return(
-    request: Request, session: SessionDep, clock: ClockDep,
-    key: FormText = "", receipt_id: Annotated[str, Form(max_length=64)] = "",
-    total: Annotated[str, Form(max_length=20)] = "", csrf: Annotated[str, Form()] = "",
-    sku: FormList = [], quantity: FormList = [],  # noqa: B006
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    key: FormText = "",
+    receipt_id: Annotated[str, Form(max_length=64)] = "",
+    total: Annotated[str, Form(max_length=20)] = "",
+    csrf: Annotated[str, Form()] = "",
+    sku: FormList = [],
+    quantity: FormList = [],  # noqa: B006
 ) -> Response:
     staff = _cashier(request, session)
     if staff is None or _store(request) is None:

@@ -20,7 +20,8 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 
 def _evidence(request: Request) -> consent_service.Evidence:
     return consent_service.Evidence(
-        user_agent=request.headers.get("user-agent"), ip_address=request.client.host if request.client else None
+        user_agent=request.headers.get("user-agent"),
+        ip_address=request.client.host if request.client else None,
     )
 
 
@@ -33,7 +34,10 @@ def _problem(request: Request, error: LoyaltyError) -> Response:
 
 @router.get("/consents/confirm", response_class=HTMLResponse)
 def confirm_page(
-    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
     token: Annotated[str, Query(max_length=4000)] = "",
 ) -> Response:
     try:
@@ -41,18 +45,25 @@ def confirm_page(
     except LoyaltyError as error:
         return _problem(request, error)
     return templates.TemplateResponse(
-        request, "consent_confirm.html", {"state": "ask", "token": token, "title": link.title, "channel": link.channel}
+        request,
+        "consent_confirm.html",
+        {"state": "ask", "token": token, "title": link.title, "channel": link.channel},
     )
 
 
 @router.post("/consents/confirm", response_class=HTMLResponse)
 def confirm(
-    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
     token: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     try:
         link = consent_service.read_confirmation(session, settings=settings, token=token, now=clock.now())
-        consent_service.confirm(session, settings=settings, token=token, now=clock.now(), evidence=_evidence(request))
+        consent_service.confirm(
+            session, settings=settings, token=token, now=clock.now(), evidence=_evidence(request)
+        )
     except LoyaltyError as error:
         return _problem(request, error)
     return templates.TemplateResponse(

@@ -13,7 +13,7 @@ from loyalty.ledger import service as ledger_service
 from loyalty.members import service as member_service
 from loyalty.members.links import EMAIL_CONFIRM_AUDIENCE, read_link_token
 from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
-from loyalty.web.pages import MEMBER_COOKIE, check_csrf, clear_login_cookie, page_token, set_login_cookie
+from loyalty.web.pages import MEMBER_COOKIE, check_csrf, clear_login_cookie, logged_in_redirect
 from portal import consent_pages
 from portal.pages import page_member, render, render_error
 
@@ -21,11 +21,11 @@ router = APIRouter(include_in_schema=False)
 _email = TypeAdapter(EmailStr)
 
 
-def _logged_in(request: Request, settings: SettingsDep, clock: ClockDep, member_id: int) -> Response:
-    token = page_token(settings, subject=f"member:{member_id}", role="member", clock=clock)
-    response = RedirectResponse(request.url_for("portal_home"), status_code=303)
-    set_login_cookie(response, request, name=MEMBER_COOKIE, token=token)
-    return response
+def _logged_in(request: Request, member_id: int) -> Response:
+    home = str(request.url_for("portal_home"))
+    return logged_in_redirect(
+        request, cookie=MEMBER_COOKIE, subject=f"member:{member_id}", role="member", to=home
+    )
 
 
 @router.get("/", name="portal_home")
@@ -64,7 +64,7 @@ def login_submit(
         return render(
             request, "login.html", status_code=401, error="Email or password is wrong.", email=email
         )
-    return _logged_in(request, settings, clock, member.id)
+    return _logged_in(request, member.id)
 
 
 @router.get("/signup", name="portal_signup")
@@ -107,7 +107,7 @@ def signup_submit(
     except LoyaltyError as exc:
         return render(request, "signup.html", status_code=exc.status, error=exc.detail, **form)
     assert member.id is not None
-    return _logged_in(request, settings, clock, member.id)
+    return _logged_in(request, member.id)
 
 
 @router.post("/logout", name="portal_logout")

@@ -9,6 +9,7 @@ import hmac
 from datetime import timedelta
 
 from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
 
 from loyalty.auth.security import API_AUDIENCE, encode_token
 from loyalty.clock import Clock
@@ -39,6 +40,16 @@ def set_login_cookie(response: Response, request: Request, *, name: str, token: 
     response.set_cookie(
         name, token, max_age=PAGE_SESSION_HOURS * 3600, httponly=True, samesite="lax", secure=secure, path="/"
     )
+
+
+def logged_in_redirect(
+    request: Request, *, cookie: str, subject: str, role: str, to: str
+) -> RedirectResponse:
+    """Redirect to `to` with a fresh page session for `subject` in `cookie`."""
+    token = page_token(request.app.state.settings, subject=subject, role=role, clock=request.app.state.clock)
+    response = RedirectResponse(to, status_code=303)
+    set_login_cookie(response, request, name=cookie, token=token)
+    return response
 
 
 def clear_login_cookie(response: Response, *, name: str) -> None:
