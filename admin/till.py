@@ -36,7 +36,7 @@ STORE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}")
 TILL_ROLES = ("cashier", "admin")
 ITEM_ROWS = 3
 FormText = Annotated[str, Form(max_length=2000)]
-FormList = Annotated[list[str], Form()]
+FormList = Annotated[list[str] | None, Form()]  # repeated fields: one per basket line
 
 
 def _new_key() -> str:
@@ -200,10 +200,10 @@ def purchase(
     receipt_id: Annotated[str, Form(max_length=64)] = "",
     total: Annotated[str, Form(max_length=20)] = "",
     csrf: Annotated[str, Form()] = "",
-    sku: FormList = [],
-    category: FormList = [],
-    price: FormList = [],
-    quantity: FormList = [],  # noqa: B006
+    sku: FormList = None,
+    category: FormList = None,
+    price: FormList = None,
+    quantity: FormList = None,
 ) -> Response:
     staff = _cashier(request, session)
     store = _store(request)
@@ -216,7 +216,7 @@ def purchase(
     receipt = receipt_id.strip() or f"{store}-{key[:16]}"
     items = [
         {"sku": s, "category": c, "price": _money(p) or "0", "quantity": q.strip() or "1"}
-        for s, c, p, q in zip(sku, category, price, quantity, strict=False)
+        for s, c, p, q in zip(sku or [], category or [], price or [], quantity or [], strict=False)
         if s.strip()
     ]
     context = {"code": code, "member": None}
@@ -269,15 +269,17 @@ def goods_return(
     receipt_id: Annotated[str, Form(max_length=64)] = "",
     total: Annotated[str, Form(max_length=20)] = "",
     csrf: Annotated[str, Form()] = "",
-    sku: FormList = [],
-    quantity: FormList = [],  # noqa: B006
+    sku: FormList = None,
+    quantity: FormList = None,
 ) -> Response:
     staff = _cashier(request, session)
     if staff is None or _store(request) is None:
         return _to_login(request)
     check_csrf(request, STAFF_COOKIE, csrf)
     items = [
-        {"sku": s, "quantity": q.strip() or "1"} for s, q in zip(sku, quantity, strict=False) if s.strip()
+        {"sku": s, "quantity": q.strip() or "1"}
+        for s, q in zip(sku or [], quantity or [], strict=False)
+        if s.strip()
     ]
     fields: dict[str, Any] = {"items": items} if items else {"total": _money(total) or None}
     try:
