@@ -4,53 +4,20 @@ The app runs in uvicorn on a free localhost port against an SQLite file; the key
 drives the page (a USB scanner is a keyboard that types the card number and Enter).
 """
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+from tests.admin.test_till import PROGRAM
+from tests.live import browser_page, serve
 
 pytestmark = pytest.mark.browser
-
-PROGRAM = """
-purpose loyalty "Loyalty programme"
-  text "We record your purchases to credit and redeem points."
-  basis contract
-end
-
-rule base_points "1 point per euro"
-  on purchase
-  purpose loyalty
-  award 1 point per 1 EUR of purchase.total
-end
-"""
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing; CI must install it (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); set CI=1 to make this a failure")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def till_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """The real app in uvicorn; yields its base URL and the member's card number."""
-    import uvicorn
-
     from loyalty.clock import SystemClock
     from loyalty.db import Database
     from loyalty.members import service as members_service
@@ -74,64 +41,47 @@ def till_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         staff_service.create_staff(
             session, now=clock.now(), email="till@shop.example", password="till-password", role="cashier"
         )
-        card = members_service.enrol(session, now=clock.now(), email=None, password=None, via="till").card_number
+        card = members_service.enrol(
+            session, now=clock.now(), email=None, password=None, via="till"
+        ).card_number
 
-    port = _free_port()
-    app = create_app(settings, clock=clock, database=database)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", card
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        database.dispose()
+    with serve(create_app(settings, clock=clock, database=database)) as base_url:
+        yield base_url, card
+    database.dispose()
 
 
 def test_cashier_scans_books_and_sees_the_points(till_server: tuple[str, str]) -> None:
-    _require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base_url, card = till_server
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.goto(f"{base_url}/till")
-            # Log in with the keyboard: the email field has focus; Tab to the next fields.
-            expect(page.locator("#email")).to_be_focused()
-            page.keyboard.type("till@shop.example")
-            page.keyboard.press("Tab")
-            page.keyboard.type("till-password")
-            page.keyboard.press("Tab")
-            page.keyboard.type("BER-01")
-            page.keyboard.press("Enter")
-            page.wait_for_url(f"{base_url}/till")
-            expect(page.locator("header")).to_contain_text("BER-01")
+    with browser_page() as page:
+        page.goto(f"{base_url}/till")
+        # Log in with the keyboard: the email field has focus; Tab to the next fields.
+        expect(page.locator("#email")).to_be_focused()
+        page.keyboard.type("till@shop.example")
+        page.keyboard.press("Tab")
+        page.keyboard.type("till-password")
+        page.keyboard.press("Tab")
+        page.keyboard.type("BER-01")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base_url}/till")
+        expect(page.locator("header")).to_contain_text("BER-01")
 
-            # The scan field has focus: the scanner types the card number and Enter.
-            expect(page.locator("#code")).to_be_focused()
-            page.keyboard.type(card)
-            page.keyboard.press("Enter")
-            expect(page.locator("#member-points")).to_have_text("0")
+        # The scan field has focus: the scanner types the card number and Enter.
+        expect(page.locator("#code")).to_be_focused()
+        page.keyboard.type(card)
+        page.keyboard.press("Enter")
+        expect(page.locator("#member-points")).to_have_text("0")
 
-            # The basket's total field has focus; type the total and submit with Enter.
-            expect(page.locator("#total")).to_be_focused()
-            page.keyboard.type("23.40")
-            page.keyboard.press("Enter")
-            result = page.locator("#result")
-            expect(result).to_contain_text("+23 points")
-            expect(result).to_contain_text("base_points")
-            expect(result.locator("td.why")).to_contain_text("1 point per")
-            expect(page.locator("#member-points")).to_have_text("23")
+        # The basket's total field has focus; type the total and submit with Enter.
+        expect(page.locator("#total")).to_be_focused()
+        page.keyboard.type("23.40")
+        page.keyboard.press("Enter")
+        result = page.locator("#result")
+        expect(result).to_contain_text("+23 points")
+        expect(result).to_contain_text("base_points")
+        expect(result.locator("td.why")).to_contain_text("1 point per")
+        expect(page.locator("#member-points")).to_have_text("23")
 
-            # Ready for the next customer: focus is back in the scan field.
-            expect(page.locator("#code")).to_be_focused()
-        finally:
-            browser.close()
+        # Ready for the next customer: focus is back in the scan field.
+        expect(page.locator("#code")).to_be_focused()
