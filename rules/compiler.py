@@ -16,8 +16,19 @@ from decimal import Decimal
 from . import ast as A
 from . import runtime as rt
 from .codegen import ExprGen, conjuncts, cost, key_of
+from .index import (
+    INDEX_MIN_RULES,
+    RuleIndex,
+    build_index,
+    day_masks,
+    item_masks,
+    key_masks,
+    never_raises,
+    value_masks,
+)
 
 _SHARE_COST = 3  # conditions cheaper than this are cheaper to repeat than to share
+_WINDOWS = -1  # in `decided`: the index has checked every rule's validity window
 _ERRORS = "(TypeError, AttributeError, ValueError, ArithmeticError, KeyError)"
 _READERS = {"text": "_text", "choice": "_text", "number": "_number", "date": "_date",
             "bool": "_bool"}
@@ -129,9 +140,20 @@ class ProgramCompiler:
         gen = ExprGen(self.checked.types, self.tiers, self.out.const, uses)
         shared = self._shared(infos)
         shared_names: dict[str, str] = {}
-        body: list[str] = []
-        for info in infos:
-            body.extend(self._rule(info, gen, shared, shared_names, uses))
+        index = None
+        if len(infos) >= INDEX_MIN_RULES:
+            index = build_index(infos, self.checked.types, self.tiers, self.out.const)
+            if index.guarded() * 2 < len(infos):
+                index = None
+        preamble: list[str] = []
+        decided: set[int] = set()  # ids of conjuncts (and of decls: windows) the index decides
+        if index is not None:
+            preamble, decided = self._index_tables(index, uses)
+        bodies = [self._rule(info, gen, shared, shared_names, uses, decided) for info in infos]
+        if index is None:
+            body = [line for lines in bodies for line in lines]
+        else:
+            body = preamble + self._dispatch(bodies)
         depth = 2
         emit = self.out.emit
         emit(depth, "raw = []")
@@ -184,6 +206,102 @@ class ProgramCompiler:
                     "result.reasons = reasons")
         emit(depth, "return result if history is None else _finish(result)")
 
+    def _index_tables(self, index: RuleIndex, uses: set[str]) -> tuple[list[str], set[int]]:
+        """The index's tables (in the namespace) and the code computing `cand`, the mask of
+        candidate rules; also the conjuncts every candidate is known to satisfy."""
+        ns = self.out.namespace
+        prefix = f"_ix{sum(1 for k in ns if k.startswith('_ix') and k.endswith('_all'))}"
+        everything = index.all
+        ns[f"{prefix}_all"] = everything
+        lines: list[str] = []
+        decided: set[int] = set()
+
+        def emit(depth: int, line: str) -> None:
+            lines.append("    " * (2 + depth) + line)
+
+        def predicates(preds: list, var: str, values=None) -> list:
+            source = "(" + "".join(f"({bit}, lambda {var}: {code}), "
+                                   for bit, code, _ in preds) + ")"
+            compiled = eval(source, ns)  # noqa: S307 - generated from the checked tree only
+            for (_, _, conj), (_, pred) in zip(preds, compiled, strict=True):
+                # a candidate satisfies a guard that never raises: the rule need not test it
+                if conj is not None and values is not None and never_raises(pred, values):
+                    decided.add(id(conj))
+            return compiled
+
+        # Date, tier and hour never fail to look up: their masks hold for every candidate.
+        if index.date_preds:
+            uses.add("d")
+            cache, day_mask = day_masks(predicates(index.date_preds, "d"), everything)
+            ns[f"{prefix}_days"], ns[f"{prefix}_day"] = cache, day_mask
+            emit(0, f"cand = {prefix}_days.get(d)")
+            emit(0, "if cand is None:")
+            emit(1, f"cand = {prefix}_day(d)")
+        else:
+            emit(0, f"cand = {prefix}_all")
+        if index.tier_preds:
+            uses.add("m_tier")
+            tiers = range(-1, len(self.tiers))
+            ns[f"{prefix}_tier"] = value_masks(predicates(index.tier_preds, "m_tier", tiers),
+                                               tiers, everything)
+            emit(0, f"cand &= {prefix}_tier[m_tier + 1]")
+        if index.hour_preds:
+            uses.add("at")
+            hours = range(24)
+            ns[f"{prefix}_hour"] = value_masks(predicates(index.hour_preds, "h", hours), hours,
+                                               everything)
+            emit(0, f"cand &= {prefix}_hour[at.hour]")
+        # Event and item attributes may be anything: if they cannot be looked up, their
+        # guards filter nothing (the rules test them themselves).
+        if index.attr_keys or index.item_keys:
+            emit(0, "try:")
+            for n, (attr, per_rule) in enumerate(sorted(index.attr_keys.items())):
+                local = "e_" + attr
+                uses.add(local)
+                ns[f"{prefix}_a{n}"], ns[f"{prefix}_u{n}"] = key_masks(per_rule, everything)
+                emit(1, f"cand &= {prefix}_a{n}.get({local}, {prefix}_u{n})")
+            if index.item_keys:
+                uses.add("e_items")
+                attrs = sorted(index.item_keys)
+                for n, attr in enumerate(attrs):
+                    ns[f"{prefix}_i{n}"], ns[f"{prefix}_v{n}"] = item_masks(
+                        index.item_keys[attr], everything)
+                emit(1, "; ".join(f"ok{n} = {prefix}_v{n}" for n in range(len(attrs))))
+                emit(1, "for it in e_items:")
+                for n, attr in enumerate(attrs):
+                    emit(2, f"ok{n} |= {prefix}_i{n}.get(it.get({attr!r}), 0)")
+                emit(1, "cand &= " + " & ".join(f"ok{n}" for n in range(len(attrs))))
+            emit(0, f"except {_ERRORS}:")
+            emit(1, "pass")
+        return lines, decided | {_WINDOWS}
+
+    def _dispatch(self, bodies: list[list[str]]) -> list[str]:
+        """Each candidate's code at the leaf of a binary tree on its position: candidates run
+        in declaration order, the other rules cost nothing."""
+        lines: list[str] = []
+
+        def emit(depth: int, line: str) -> None:
+            lines.append("    " * (2 + depth) + line)
+
+        emit(0, "while cand:")
+        emit(1, "low = cand & -cand")
+        emit(1, "cand ^= low")
+        emit(1, "i = low.bit_length()")
+
+        def tree(lo: int, hi: int, depth: int) -> None:  # rules lo..hi-1; i is position + 1
+            if hi - lo == 1:
+                indent = "    " * depth
+                lines.extend(indent + line for line in bodies[lo])
+                return
+            mid = (lo + hi) // 2
+            emit(depth, f"if i <= {mid}:")
+            tree(lo, mid, depth + 1)
+            emit(depth, "else:")
+            tree(mid, hi, depth + 1)
+
+        tree(0, len(bodies), 1)
+        return lines
+
     def _shared(self, infos: list) -> set[str]:
         counts = Counter(
             key_of(c) for info in infos for c in conjuncts(info.decl.when)
@@ -191,15 +309,16 @@ class ProgramCompiler:
         )
         return {key for key, n in counts.items() if n > 1}
 
-    def _rule(self, info, gen: ExprGen, shared, shared_names, uses) -> list[str]:
+    def _rule(self, info, gen: ExprGen, shared, shared_names, uses,
+              decided: set[int] = frozenset()) -> list[str]:
         decl: A.RuleDecl = info.decl
         block = Block(2)
         block.emit(f"# rule {info.name}")
         block.open("try:")
         guards = []
-        if decl.valid_from is not None:
+        if decl.valid_from is not None and _WINDOWS not in decided:
             guards.append(f"{self.out.const(decl.valid_from)} <= d")
-        if decl.valid_until is not None:
+        if decl.valid_until is not None and _WINDOWS not in decided:
             guards.append(f"d <= {self.out.const(decl.valid_until)}")
         if guards:
             uses.update({"at", "d"})
@@ -212,10 +331,13 @@ class ProgramCompiler:
         for guard in guards:
             block.open(f"if {guard}:")
         for conj in conjuncts(decl.when):
+            if id(conj) in decided:
+                continue
             key = key_of(conj)
             code = gen.gen(conj)
             gen.flush_groups(block)
-            if key in shared:
+            # worth sharing: loops and history (a grouped quantifier is a dict lookup)
+            if key in shared and (" for " in code or "_figure(" in code):
                 name = shared_names.setdefault(key, f"s{len(shared_names)}")
                 block.emit(f"if {name} is None:")
                 block.emit(f"    {name} = bool({code})")

@@ -69,6 +69,12 @@ class Cond:
             "weekday_in": lambda: f"weekday(purchase.date) in [{', '.join(a[0])}]",
             "hour_between": lambda: f"hour(purchase.at) >= {a[0]} and hour(purchase.at) < {a[1]}",
             "store_in": lambda: f"purchase.store in {_quote_list(a[0])}",
+            "store_eq": lambda: f'purchase.store == "{a[0]}"',
+            "any_cat_in": lambda: (f"(any item in purchase.items where item.category in "
+                                   f"{_quote_list(a[0])})"),
+            "any_sku": lambda: (f"(any item in purchase.items where item.sku in "
+                                f"{_quote_list(a[0])})"),
+            "weekday_eq": lambda: f"weekday(purchase.date) == {a[0]}",
             "fav_match": lambda: ("(any item in purchase.items where "
                                   "item.category == member.favourite_drink)"),
         }[self.kind]()
@@ -94,6 +100,14 @@ class Cond:
             return a[0] <= p.hour < a[1]
         if kind == "store_in":
             return p.store in a[0]
+        if kind == "store_eq":
+            return p.store == a[0]
+        if kind == "any_cat_in":
+            return any(i["category"] in a[0] for i in p.items)
+        if kind == "any_sku":
+            return any(i["sku"] in a[0] for i in p.items)
+        if kind == "weekday_eq":
+            return WEEKDAYS[p.weekday] == a[0]
         if kind == "fav_match":
             favourite = p.profile.get("favourite_drink")
             return favourite is not None and any(i["category"] == favourite for i in p.items)
@@ -281,6 +295,42 @@ TEN_RULES: list[RuleSpec] = [
 ]
 
 CATEGORIES = ["coffee", "tea", "cocoa", "cake", "pastry", "bread", "sandwich", "salad"]
+ALL_CATEGORIES = CATEGORIES + ["iced_drink", "stollen", "merch"]
+STORES = ["berlin-mitte", "berlin-kreuzberg", "berlin-pankow", "potsdam-1", "potsdam-2"]
+SKUS = ["espresso", "cappuccino", "latte", "filter-coffee", "black-tea", "chai", "cocoa",
+        "iced-latte", "cheesecake", "apple-pie", "black-forest", "croissant", "cinnamon-roll",
+        "pretzel", "rye-bread", "sourdough", "rolls-6", "club-sandwich", "bagel", "green-salad",
+        "stollen-750", "beans-250", "mug"]
+
+# A real programme of hundreds of rules is mostly promotions: for one store, one category or
+# product, a weekday or an hour, a tier, and a date window somewhere in the year. Each
+# generated rule (but the first, base points) carries one or two such selective guards and
+# usually a validity window spread over the year, so only a handful apply to one purchase.
+GUARD_KINDS = ["store", "category", "sku", "weekday", "hour", "tier"]
+GUARD_WEIGHTS = [22, 18, 26, 12, 10, 12]
+EXTRA_KINDS = ["total_ge", "tier_ge", "count_cat_ge", "qty_cat_ge", "store_in", "weekday_in"]
+EXTRA_WEIGHTS = [40, 15, 10, 10, 10, 15]
+YEAR_START = date(2026, 1, 1)
+
+
+def _guard(rng: random.Random, kind: str) -> list[Cond]:
+    if kind == "store":
+        return [Cond("store_eq", (rng.choice(STORES),))]
+    if kind == "category":
+        if rng.random() < 0.7:
+            return [Cond("any_cat", (rng.choice(ALL_CATEGORIES),))]
+        return [Cond("any_cat_in", (tuple(sorted(rng.sample(ALL_CATEGORIES, 2))),))]
+    if kind == "sku":
+        return [Cond("any_sku", (tuple(sorted(rng.sample(SKUS, rng.choice([1, 1, 2])))),))]
+    if kind == "weekday":
+        return [Cond("weekday_eq", (rng.choice(WEEKDAYS),))]
+    if kind == "hour":
+        start = rng.choice([7, 8, 10, 12, 14, 16, 18])
+        return [Cond("hour_between", (start, start + rng.choice([1, 2])))]
+    return [Cond("tier_eq", (rng.choice(["silver", "gold", "platinum"]),))]
+
+
+CATEGORIES = ["coffee", "tea", "cocoa", "cake", "pastry", "bread", "sandwich", "salad"]
 
 
 def _random_cond(rng: random.Random, kind: str) -> Cond:
@@ -298,9 +348,7 @@ def _random_cond(rng: random.Random, kind: str) -> Cond:
     if kind == "hour_between":
         start = rng.choice([7, 8, 10, 12, 14, 16])
         return Cond(kind, (start, start + rng.choice([1, 2, 3])))
-    return Cond(kind, (tuple(sorted(rng.sample(["berlin-mitte", "berlin-kreuzberg",
-                                                 "berlin-pankow", "potsdam-1", "potsdam-2"],
-                                                2))),))
+    return Cond(kind, (tuple(sorted(rng.sample(STORES, 2))),))
 
 
 COND_KINDS = ["total_ge", "tier_ge", "tier_eq", "any_cat", "count_cat_ge", "qty_cat_ge",
@@ -309,20 +357,24 @@ COND_WEIGHTS = [20, 10, 4, 20, 8, 6, 10, 10, 6]
 
 
 def generate_rules(count: int, *, seed: int = 7) -> list[RuleSpec]:
-    """`count` purchase rules with the constructs typical of a real program."""
+    """`count` purchase rules shaped like a real programme (see GUARD_KINDS): rule 0 gives
+    base points on every purchase; the others are promotions with selective guards."""
     rng = random.Random(seed * 1000 + count)
-    rules = []
-    for index in range(count):
-        kinds: list[str] = []
-        while len(kinds) < rng.choice([1, 1, 2, 2, 3]):
-            kind = rng.choices(COND_KINDS, COND_WEIGHTS)[0]
-            if kind not in kinds:
-                kinds.append(kind)
-        conds = [_random_cond(rng, kind) for kind in kinds]
+    rules = [RuleSpec("r000_base", "Generated rule 0: base points", (), Award("per_eur", 1, 1))]
+    for index in range(1, count):
+        kinds = [rng.choices(GUARD_KINDS, GUARD_WEIGHTS)[0]]
+        if rng.random() < 0.7:
+            second = rng.choices(GUARD_KINDS, GUARD_WEIGHTS)[0]
+            if second not in kinds:
+                kinds.append(second)
+        conds = [c for kind in kinds for c in _guard(rng, kind)]
+        if rng.random() < 0.6:
+            extra = rng.choices(EXTRA_KINDS, EXTRA_WEIGHTS)[0]
+            conds.append(_random_cond(rng, extra))
         purpose, reads = "loyalty", ()
-        if rng.random() < 0.15 or index == 0:
+        if rng.random() < 0.1:
             purpose = "personalised_offers"
-            if rng.random() < 0.5 or index == 0:
+            if rng.random() < 0.5:
                 conds.append(Cond("fav_match", ()))
                 reads = ("favourite_drink",)
         roll = rng.random()
@@ -338,9 +390,9 @@ def generate_rules(count: int, *, seed: int = 7) -> list[RuleSpec]:
             cap = (rng.choice([20, 30, 50, 100]), rng.choice(["day", "week", "month"]))
         if rng.random() < 0.15:
             limit = (rng.choice([1, 2, 3]), rng.choice(["day", "week", None]))
-        if rng.random() < 0.1:
-            start = date(2026, 11, 23) + timedelta(days=rng.randrange(30))
-            valid = (start, start + timedelta(days=rng.choice([7, 14, 60])))
+        if rng.random() < 0.9:
+            start = YEAR_START + timedelta(days=rng.randrange(365))
+            valid = (start, start + timedelta(days=rng.choice([6, 13, 30, 60])))
         rules.append(RuleSpec(f"r{index:03d}_{kinds[0]}", f"Generated rule {index}",
                               tuple(conds), award, purpose, cap, limit, valid, reads))
     return rules

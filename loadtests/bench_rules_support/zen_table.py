@@ -46,6 +46,14 @@ def _cell(cond: Cond) -> tuple[str, str]:
         return "hour", f"[{a[0]}..{a[1]})"
     if kind == "store_in":
         return "store", f"$ in {json.dumps(list(a[0]))}"
+    if kind == "store_eq":
+        return "store", f'$ == "{a[0]}"'
+    if kind == "any_cat_in":
+        return "items", f"some($, #.category in {json.dumps(list(a[0]))})"
+    if kind == "any_sku":
+        return "items", f"some($, #.sku in {json.dumps(list(a[0]))})"
+    if kind == "weekday_eq":
+        return "weekday", f"$ == {WEEKDAYS.index(a[0]) + 1}"
     if kind == "fav_match":
         return "items", "some($, #.category == member.profile.favourite_drink)"
     raise ValueError(kind)
