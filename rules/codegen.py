@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from . import ast as A
@@ -61,6 +62,7 @@ class ExprGen:
         # expression, start, the keys asked for (None: any key)]})
         self.groups: dict[tuple[str, str], tuple[str, dict[str, list]]] = {}
         self.pending_groups: list[tuple[str, str]] = []
+        self.helpers_made: set[str] = set()
 
     # ---- grouped quantifiers
     def group_names(self) -> list[str]:
@@ -76,8 +78,12 @@ class ExprGen:
             block.emit(f"\0{key[0]}\0{key[1]}")
         self.pending_groups.clear()
 
-    def expand_groups(self, lines: list[str]) -> list[str]:
-        """Replace each marker by the one loop that fills every dict of its group."""
+    def expand_groups(self, lines: list[str], helpers: list[str] | None = None,
+                      prefix: str = "_grp") -> list[str]:
+        """Replace each marker by the one loop that fills every dict of its group. A loop
+        needed in more than two places becomes a helper function (appended to `helpers`),
+        so that a large program's source stays small."""
+        uses = Counter(line.lstrip(" ") for line in lines if line.lstrip(" ").startswith("\0"))
         out = []
         for line in lines:
             stripped = line.lstrip(" ")
@@ -88,15 +94,29 @@ class ExprGen:
             _, iterable, attr = stripped.split("\0")
             count, sums = self.groups[(iterable, attr)]
             temps = [count] + [entry[0] for entry in sums.values()]
-            out.append(f"{pad}if {count} is None:")
-            out.append(f"{pad}    " + "; ".join(f"t_{t} = {{}}" for t in temps))
-            out.append(f"{pad}    for it in {iterable}:")
-            out.append(f"{pad}        k = it.get({attr!r})")
-            out.append(f"{pad}        t_{count}[k] = t_{count}.get(k, 0) + 1")
+            loop = [f"for it in {iterable}:",
+                    f"    k = it.get({attr!r})",
+                    f"    t_{count}[k] = t_{count}.get(k, 0) + 1"]
             for name, value, start, wanted in sums.values():
                 # only the entries some rule sums up: money parsing is the costly part
                 guard = f"if k in {self.const(frozenset(wanted))}: " if wanted is not None else ""
-                out.append(f"{pad}        {guard}t_{name}[k] = t_{name}.get(k, {start}) + {value}")
+                loop.append(f"    {guard}t_{name}[k] = t_{name}.get(k, {start}) + {value}")
+            init = "; ".join(f"t_{t} = {{}}" for t in temps)
+            out.append(f"{pad}if {count} is None:")
+            if helpers is not None and uses[stripped] > 2:
+                function = f"{prefix}_{count}"
+                if function not in self.helpers_made:
+                    self.helpers_made.add(function)
+                    helpers.append(f"def {function}(items):")
+                    helpers.append(f"    {init}")
+                    helpers.extend("    " + part.replace(f"in {iterable}:", "in items:", 1)
+                                   for part in loop)
+                    helpers.append("    return " + ", ".join(f"t_{t}" for t in temps))
+                targets = ", ".join(temps)
+                out.append(f"{pad}    {targets} = {function}({iterable})")
+                continue
+            out.append(f"{pad}    {init}")
+            out.extend(f"{pad}    {part}" for part in loop)
             out.append(f"{pad}    " + "; ".join(f"{t} = t_{t}" for t in temps))
         return out
 

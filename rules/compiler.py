@@ -10,7 +10,7 @@ items. A rule that does not match allocates nothing; one that fires appends (ind
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from . import ast as A
@@ -29,7 +29,7 @@ from .index import (
 
 _SHARE_COST = 3  # conditions cheaper than this are cheaper to repeat than to share
 _WINDOWS = -1  # in `decided`: the index has checked every rule's validity window
-_ERRORS = "(TypeError, AttributeError, ValueError, ArithmeticError, KeyError)"
+_ERRORS = (TypeError, AttributeError, ValueError, ArithmeticError, KeyError)  # = EVAL_ERRORS
 _READERS = {"text": "_text", "choice": "_text", "number": "_number", "date": "_date",
             "bool": "_bool"}
 
@@ -39,6 +39,7 @@ class Emitter:
         self.lines: list[str] = []
         self.consts: dict[tuple, str] = {}
         self.namespace: dict[str, object] = {}
+        self.helpers: list[str] = []  # module-level functions the evaluator calls
 
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
@@ -75,8 +76,18 @@ def base_namespace() -> dict:
         "_divide": rt.divide, "_floor": rt.floor_points, "_per": rt.per_points,
         "_bounds": rt.period_bounds, "_ZERO": rt.ZERO, "_figure": rt.figure,
         "_Result": rt.Result, "_Ctx": rt.EventContext, "_finish": rt.finish, "_EMPTY": {},
-        "_resolve": resolve_groups, "Decimal": Decimal, "date": date,
+        "_resolve": resolve_groups, "_error": record_error, "_ERRORS": _ERRORS,
+        "Decimal": Decimal, "date": date, "_Decimal": Decimal,
+        "_fromiso": datetime.fromisoformat,
     }
+
+
+def record_error(reasons: dict | None, index: int) -> dict:
+    """A rule that could not be evaluated (missing or invalid data) does not fire."""
+    if reasons is None:
+        reasons = {}
+    reasons[index] = ("error", None)
+    return reasons
 
 
 def resolve_groups(rules: list, raw: list, reasons: dict | None):
@@ -128,7 +139,7 @@ class ProgramCompiler:
             keyword = "elif"
         out.emit(1, "result = _Result.make(_PROGRAM, event, None, history, [])")
         out.emit(1, "return result if history is None else _finish(result)")
-        source = "\n".join(out.lines) + "\n"
+        source = "\n".join(out.lines + out.helpers) + "\n"
         code = compile(source, "<rules program>", "exec")
         exec(code, out.namespace)  # noqa: S102 - generated from the checked tree only
         function = out.namespace["evaluate"]
@@ -162,7 +173,8 @@ class ProgramCompiler:
         if uses & member_locals or any(u.startswith("p_") for u in uses):
             emit(depth, "member = event['member']")
         if "mid" in uses:
-            emit(depth, "mid = str(member['id'])")
+            emit(depth, "mid = member['id']")
+            emit(depth, "if type(mid) is not str: mid = str(mid)")
         if "cons" in uses:
             emit(depth, "cons = member.get('consents') or ()")
         if "m_tier" in uses:
@@ -176,26 +188,46 @@ class ProgramCompiler:
             emit(depth, "profile = member.get('profile') or _EMPTY")
             for local in profile:
                 reader = _READERS[self.fields[local[2:]].type]
-                emit(depth, f"{local} = {reader}(profile.get({local[2:]!r}))")
+                emit(depth, f"{local} = profile.get({local[2:]!r})")
+                if reader == "_text":  # as_text, inline
+                    emit(depth, f"if not isinstance({local}, str): {local} = None")
+                else:
+                    emit(depth, f"{local} = {reader}({local})")
         event_locals = sorted(u for u in uses if u.startswith("e_"))
         if event_locals:
             emit(depth, f"data = event.get({event!r}) or _EMPTY")
             for local in event_locals:
                 name = local[2:]
                 if name == "total":
-                    emit(depth, f"{local} = _money(data.get('total')) or _ZERO")
+                    # money(), inline for the usual string
+                    emit(depth, f"{local} = data.get('total')")
+                    emit(depth, "try:")
+                    emit(depth + 1, f"{local} = _Decimal({local}) if type({local}) is str "
+                                    f"else _money({local})")
+                    emit(depth, "except ArithmeticError:")
+                    emit(depth + 1, f"{local} = None")
+                    emit(depth, f"{local} = {local} or _ZERO")
                 elif name == "items":
                     emit(depth, f"{local} = data.get('items') or ()")
                 else:
                     emit(depth, f"{local} = data.get({name!r}) or ''")
-        emit(depth, "at = _parse_at(event['at'], _TZ)" if uses & {"at", "d"} else "at = None")
+        if uses & {"at", "d"}:  # parse_at(), inline for the usual string
+            emit(depth, "at = event['at']")
+            emit(depth, "if type(at) is str:")
+            emit(depth + 1, "at = _fromiso(at)")
+            emit(depth + 1, "at = at.astimezone(_TZ) if at.tzinfo is not None "
+                            "else at.replace(tzinfo=_TZ)")
+            emit(depth, "else:")
+            emit(depth + 1, "at = _parse_at(at, _TZ)")
+        else:
+            emit(depth, "at = None")
         if "d" in uses:
             emit(depth, "d = at.date()")
         if "fig" in uses:
             emit(depth, "fig = {}")
         for name in list(shared_names.values()) + gen.group_names():
             emit(depth, f"{name} = None")
-        self.out.lines.extend(gen.expand_groups(body))
+        self.out.lines.extend(gen.expand_groups(body, self.out.helpers, f"_grp_{event}"))
         if sum(1 for i in infos if i.group is not None) > 1:
             emit(depth, "if len(raw) > 1:")
             emit(depth + 1, "raw, reasons = _resolve(_RULES, raw, reasons)")
@@ -271,7 +303,7 @@ class ProgramCompiler:
                 for n, attr in enumerate(attrs):
                     emit(2, f"ok{n} |= {prefix}_i{n}.get(it.get({attr!r}), 0)")
                 emit(1, "cand &= " + " & ".join(f"ok{n}" for n in range(len(attrs))))
-            emit(0, f"except {_ERRORS}:")
+            emit(0, "except _ERRORS:")
             emit(1, "pass")
         return lines, decided | {_WINDOWS}
 
@@ -345,6 +377,9 @@ class ProgramCompiler:
             block.open(f"if {code}:")
         award = self._award(decl.award, gen)
         gen.flush_groups(block)
+        if award.startswith("\0"):
+            _, of, award = award.split("\0")
+            block.emit(f"x = {of}")
         if info.reward is None and not award.isdigit():
             block.emit(f"pts = {award}")
             block.open("if pts > 0:")
@@ -358,9 +393,8 @@ class ProgramCompiler:
             self._limits(info, block, uses)
         block.emit(f"raw.append(({info.index}, {points}))")
         block.depth = 2
-        block.emit(f"except {_ERRORS}:")
-        block.emit("    if reasons is None: reasons = {}")
-        block.emit(f"    reasons[{info.index}] = ('error', None)")
+        block.emit("except _ERRORS:")
+        block.emit(f"    reasons = _error(reasons, {info.index})")
         return block.lines
 
     def _limits(self, info, block: Block, uses: set[str]) -> None:
@@ -404,10 +438,11 @@ class ProgramCompiler:
             amount = award.amount.value
             of = gen.gen(award.of)
             per = self.out.const(award.per)
+            scale = "" if amount == 1 else f"{amount!r} * "
             if of.isidentifier():  # a local such as e_total: inline N × ⌊X / M⌋
-                scale = "" if amount == 1 else f"{amount!r} * "
                 return f"({scale}int({of} // {per}) if {of} > 0 else 0)"
-            return f"_per({amount!r}, {per}, {of})"
+            # per_points(), inline: `x` is assigned first (see _rule)
+            return f"\0{of}\0({scale}int(x // {per}) if x is not None and x > 0 else 0)"
         if isinstance(award.amount, A.Literal) and isinstance(award.amount.value, int):
             return repr(award.amount.value)
         return f"_floor({gen.gen(award.amount)})"
