@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from . import ast as A
+from .runtime import WEEKDAY_CODES
 from .schema import HISTORY_FUNCTIONS
 from .unparse import unparse
 
@@ -96,7 +97,8 @@ class ExprGen:
             temps = [count] + [entry[0] for entry in sums.values()]
             loop = [f"for it in {iterable}:",
                     f"    k = it.get({attr!r})",
-                    f"    t_{count}[k] = t_{count}.get(k, 0) + 1"]
+                    f"    if k in t_{count}: t_{count}[k] += 1",
+                    f"    else: t_{count}[k] = 1"]
             for name, value, start, wanted in sums.values():
                 # only the entries some rule sums up: money parsing is the costly part
                 guard = f"if k in {self.const(frozenset(wanted))}: " if wanted is not None else ""
@@ -202,10 +204,11 @@ class ExprGen:
             self.uses.add(local)
             return local
         item = self.gen(obj, env)
+        # money() and number(), inline for the usual string price and int quantity
         if e.attr == "price":
-            return f"_money({item}.get('price'))"
+            return f"(_Decimal(_p) if type(_p := {item}.get('price')) is str else _money(_p))"
         if e.attr == "quantity":
-            return f"_number({item}.get('quantity', 1))"
+            return f"(_q if type(_q := {item}.get('quantity', 1)) is int else _number(_q))"
         return f"{item}.get({e.attr!r})"
 
     def _call(self, e: A.Call, env) -> str:
@@ -237,6 +240,13 @@ class ExprGen:
 
     def _binary(self, e: A.Binary, env) -> str:
         op = e.op
+        weekdays = _weekday_numbers(e.right) if op in ("==", "!=", "in", "not in") else None
+        if weekdays is not None and isinstance(e.left, A.Call) and e.left.func == "weekday":
+            # weekday(d) == SAT as d.weekday() == 5: no name lookup
+            arg = self.gen(e.left.args[0], env)
+            if op in ("==", "!="):
+                return f"({arg}.weekday() {op} {weekdays[0]})"
+            return f"({arg}.weekday() {op} {self.const(frozenset(weekdays))})"
         left = self.gen(e.left, env)
         if op in ("+", "-") and self.types.get(id(e.right)) == "duration":
             duration = e.right.value
@@ -263,6 +273,14 @@ class ExprGen:
         start = "_ZERO" if self.types.get(id(e)) == "money" else "0"
         where = f" if {cond}" if cond is not None else ""
         return f"sum(({value} for {var} in {iterable}{where}), {start})"
+
+
+def _weekday_numbers(e: A.Expr) -> list[int] | None:
+    """MON..SUN literals (alone or a list) as date.weekday() numbers."""
+    items = e.items if isinstance(e, A.ListExpr) else [e]
+    if not items or not all(isinstance(i, A.Literal) and i.kind == "weekday" for i in items):
+        return None
+    return [WEEKDAY_CODES.index(i.value) for i in items]
 
 
 def _is_var_attr(e: A.Expr, var: str) -> bool:

@@ -440,6 +440,8 @@ class ProgramCompiler:
             per = self.out.const(award.per)
             scale = "" if amount == 1 else f"{amount!r} * "
             if of.isidentifier():  # a local such as e_total: inline N × ⌊X / M⌋
+                if award.per == 1:  # ⌊X / 1⌋ of a positive X is int(X)
+                    return f"({scale}int({of}) if {of} > 0 else 0)"
                 return f"({scale}int({of} // {per}) if {of} > 0 else 0)"
             # per_points(), inline: `x` is assigned first (see _rule)
             return f"\0{of}\0({scale}int(x // {per}) if x is not None and x > 0 else 0)"
