@@ -2,16 +2,16 @@
 
 from fastapi import APIRouter
 
+from loyalty.audiences import endpoints as audience_endpoints
 from loyalty.auth import endpoints as auth_endpoints
 from loyalty.cards import endpoints as card_endpoints
+from loyalty.consent import endpoints as consent_endpoints
 from loyalty.ledger import endpoints as ledger_endpoints
 from loyalty.members import endpoints as member_endpoints
 from loyalty.pos import endpoints as pos_endpoints
-from loyalty.rewards import endpoints as reward_endpoints
-from loyalty.audiences import endpoints as audience_endpoints
-from loyalty.consent import endpoints as consent_endpoints
 from loyalty.profiling import endpoints as profiling_endpoints
 from loyalty.program import endpoints as program_endpoints
+from loyalty.rewards import endpoints as reward_endpoints
 from loyalty.web import health
 
 api_router = APIRouter()
