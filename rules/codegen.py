@@ -206,7 +206,8 @@ class ExprGen:
         item = self.gen(obj, env)
         # money() and number(), inline for the usual string price and int quantity
         if e.attr == "price":
-            return f"(_Decimal(_p) if type(_p := {item}.get('price')) is str else _money(_p))"
+            return (f"((_MONEY.get(_p) or _money_text(_p)) if type(_p := {item}.get('price')) "
+                    "is str else _money(_p))")
         if e.attr == "quantity":
             return f"(_q if type(_q := {item}.get('quantity', 1)) is int else _number(_q))"
         return f"{item}.get({e.attr!r})"

@@ -77,7 +77,8 @@ def base_namespace() -> dict:
         "_bounds": rt.period_bounds, "_ZERO": rt.ZERO, "_figure": rt.figure,
         "_Result": rt.Result, "_Ctx": rt.EventContext, "_finish": rt.finish, "_EMPTY": {},
         "_resolve": resolve_groups, "_error": record_error, "_ERRORS": _ERRORS,
-        "Decimal": Decimal, "date": date, "_Decimal": Decimal,
+        "Decimal": Decimal, "date": date, "_MONEY": rt.MONEY_CACHE,
+        "_money_text": rt.money_text,
         "_fromiso": datetime.fromisoformat,
     }
 
@@ -201,11 +202,8 @@ class ProgramCompiler:
                 if name == "total":
                     # money(), inline for the usual string
                     emit(depth, f"{local} = data.get('total')")
-                    emit(depth, "try:")
-                    emit(depth + 1, f"{local} = _Decimal({local}) if type({local}) is str "
-                                    f"else _money({local})")
-                    emit(depth, "except ArithmeticError:")
-                    emit(depth + 1, f"{local} = None")
+                    emit(depth, f"{local} = (_MONEY.get({local}) or _money_text({local})) "
+                                f"if type({local}) is str else _money({local})")
                     emit(depth, f"{local} = {local} or _ZERO")
                 elif name == "items":
                     emit(depth, f"{local} = data.get('items') or ()")

@@ -58,6 +58,23 @@ def money(value: Any) -> Decimal | None:
         return None
 
 
+MONEY_CACHE: dict[str, Decimal] = {}
+MONEY_CACHE_SIZE = 1 << 16
+
+
+def money_text(text: str) -> Decimal | None:
+    """money() of a string, kept: amounts repeat (prices, totals) and Decimal is immutable.
+    Compiled code looks into MONEY_CACHE first."""
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return None
+    if len(MONEY_CACHE) >= MONEY_CACHE_SIZE:
+        MONEY_CACHE.clear()
+    MONEY_CACHE[text] = value
+    return value
+
+
 def number(value: Any) -> int | Decimal | None:
     kind = type(value)
     if kind is int or kind is Decimal:
@@ -271,8 +288,12 @@ class Result:
     and `not_fired` are made when first read, so evaluating stays as cheap as hand-written code.
     """
 
-    __slots__ = ("program", "event", "at", "history", "raw", "figures", "reasons", "_ctx",
-                 "_effects", "_not_fired")
+    # The seven fields the generated code sets live in slots; what is made when first read
+    # goes to the instance dict, with None as the class default (no AttributeError raised).
+    __slots__ = ("program", "event", "at", "history", "raw", "figures", "reasons", "__dict__")
+    _ctx: EventContext | None = None
+    _effects: list[Effect] | None = None
+    _not_fired: list[NotFired] | None = None
 
     # The generated code makes a Result with Result() and sets the first seven slots itself
     # (an __init__ call costs more than the rest of a small program); `make` is for others.
@@ -286,31 +307,29 @@ class Result:
 
     @property
     def ctx(self) -> EventContext:
-        try:
-            return self._ctx
-        except AttributeError:
-            self._ctx = EventContext(self.program, self.event, self.at, self.history,
-                                     self.figures, self.reasons)
-            return self._ctx
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._ctx = EventContext(self.program, self.event, self.at, self.history,
+                                           self.figures, self.reasons)
+        return ctx
 
     @property
     def effects(self) -> list[Effect]:
-        try:
-            return self._effects
-        except AttributeError:
+        effects = self._effects
+        if effects is None:
             rules, ctx = self.program.rules, self.ctx
-            self._effects = [Effect(rules[index], points, ctx) for index, points in self.raw]
-            return self._effects
+            effects = self._effects = [Effect(rules[index], points, ctx)
+                                       for index, points in self.raw]
+        return effects
 
     @property
     def not_fired(self) -> list[NotFired]:
-        try:
-            return self._not_fired
-        except AttributeError:
+        not_fired = self._not_fired
+        if not_fired is None:
             from .explain import why_not_fired
 
-            self._not_fired = why_not_fired(self)
-            return self._not_fired
+            not_fired = self._not_fired = why_not_fired(self)
+        return not_fired
 
     @property
     def points(self) -> int:
