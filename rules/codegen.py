@@ -64,6 +64,10 @@ class ExprGen:
         self.groups: dict[tuple[str, str], tuple[str, dict[str, list]]] = {}
         self.pending_groups: list[tuple[str, str]] = []
         self.helpers_made: set[str] = set()
+        # module-level source for sums computed on demand (None: sums share the item loop)
+        self.sum_helpers: list[str] | None = None
+        self.sum_functions: dict[str, str] = {}
+        self.sum_prefix = "_sv"
 
     # ---- grouped quantifiers
     def group_names(self) -> list[str]:
@@ -82,7 +86,7 @@ class ExprGen:
     def expand_groups(self, lines: list[str], helpers: list[str] | None = None,
                       prefix: str = "_grp") -> list[str]:
         """Replace each marker by the one loop that fills every dict of its group. A loop
-        needed in more than two places becomes a helper function (appended to `helpers`),
+        needed in more than six places becomes a helper function (appended to `helpers`),
         so that a large program's source stays small."""
         uses = Counter(line.lstrip(" ") for line in lines if line.lstrip(" ").startswith("\0"))
         out = []
@@ -105,7 +109,7 @@ class ExprGen:
                 loop.append(f"    {guard}t_{name}[k] = t_{name}.get(k, {start}) + {value}")
             init = "; ".join(f"t_{t} = {{}}" for t in temps)
             out.append(f"{pad}if {count} is None:")
-            if helpers is not None and uses[stripped] > 2:
+            if helpers is not None and uses[stripped] > 6:
                 function = f"{prefix}_{count}"
                 if function not in self.helpers_made:
                     self.helpers_made.add(function)
@@ -144,6 +148,18 @@ class ExprGen:
                 return None
             value_code = self.gen(e.value, {**env, e.var: "it"})
             start = "_ZERO" if self.types.get(id(e)) == "money" else "0"
+            keys = _constant_strings(other)
+            if self.sum_helpers is not None and keys is not None:
+                # Summed only when a rule asks, over its own keys: parsing money for every
+                # item of every wanted key is the costly part of a large program's loop.
+                function = self.sum_functions.get(value_code)
+                if function is None:
+                    function = f"{self.sum_prefix}{len(self.sum_functions)}"
+                    self.sum_functions[value_code] = function
+                    self.sum_helpers.extend([f"def {function}(it):",
+                                             f"    return {value_code}"])
+                return (f"_ksum({self.gen(e.iterable, env)}, {attr.attr!r}, "
+                        f"{self.const(keys)}, {function}, {start})")
         iterable = self.gen(e.iterable, env)
         key = (iterable, attr.attr)
         if key not in self.groups:
@@ -274,6 +290,15 @@ class ExprGen:
         start = "_ZERO" if self.types.get(id(e)) == "money" else "0"
         where = f" if {cond}" if cond is not None else ""
         return f"sum(({value} for {var} in {iterable}{where}), {start})"
+
+
+def _constant_strings(e: A.Expr) -> frozenset | None:
+    if isinstance(e, A.Literal) and e.kind == "string":
+        return frozenset([e.value])
+    if isinstance(e, A.ListExpr) and all(isinstance(i, A.Literal) and i.kind == "string"
+                                         for i in e.items):
+        return frozenset(i.value for i in e.items)
+    return None
 
 
 def _weekday_numbers(e: A.Expr) -> list[int] | None:

@@ -78,7 +78,7 @@ def base_namespace() -> dict:
         "_Result": rt.Result, "_Ctx": rt.EventContext, "_finish": rt.finish, "_EMPTY": {},
         "_resolve": resolve_groups, "_error": record_error, "_ERRORS": _ERRORS,
         "Decimal": Decimal, "date": date, "_MONEY": rt.MONEY_CACHE,
-        "_money_text": rt.money_text,
+        "_money_text": rt.money_text, "_ksum": rt.keyed_sum,
         "_fromiso": datetime.fromisoformat,
     }
 
@@ -161,6 +161,7 @@ class ProgramCompiler:
         decided: set[int] = set()  # ids of conjuncts (and of decls: windows) the index decides
         if index is not None:
             preamble, decided = self._index_tables(index, uses)
+            gen.sum_helpers, gen.sum_prefix = self.out.helpers, f"_sv_{event}_"
         bodies = [self._rule(info, gen, shared, shared_names, uses, decided) for info in infos]
         if index is None:
             body = [line for lines in bodies for line in lines]

@@ -180,6 +180,15 @@ def per_points(points: int, per: Decimal, amount: Decimal | None) -> int:
     return points * int(amount // per)
 
 
+def keyed_sum(items, attr: str, keys: frozenset, value, start):
+    """`sum EXPR for item in ITEMS where item.ATTR in KEYS` (value: EXPR of one item)."""
+    total = start
+    for item in items:
+        if item.get(attr) in keys:
+            total = total + value(item)
+    return total
+
+
 def divide(a, b):
     """Division that never raises: dividing by zero gives zero (documented in README)."""
     return a / b if b else 0 * a

@@ -52,7 +52,9 @@ def _program() -> str:
     parts = [HEADER]
     for n, (when, extra) in enumerate(GUARDED):
         purpose = "offers" if "member.drink" in when else "loyalty"
-        award = ("award 1 point per 2 EUR of purchase.total" if n % 3 == 0
+        award = ("award 1 point per 2 EUR of purchase.total" if n % 3 == 0 else
+                 "award 1 point per 1 EUR of sum item.price * item.quantity for item in "
+                 'purchase.items where item.category in ["bread", "cake"]' if n % 3 == 1
                  else f"award {5 + n} points")
         parts.append(f'rule r{n} "Rule {n}"\n  on purchase\n  purpose {purpose}\n{extra}'
                      f"  when {when}\n  {award}\nend\n")
