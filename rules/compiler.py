@@ -438,12 +438,14 @@ class ProgramCompiler:
             of = gen.gen(award.of)
             per = self.out.const(award.per)
             scale = "" if amount == 1 else f"{amount!r} * "
-            if of.isidentifier():  # a local such as e_total: inline N × ⌊X / M⌋
-                if award.per == 1:  # ⌊X / 1⌋ of a positive X is int(X)
-                    return f"({scale}int({of}) if {of} > 0 else 0)"
-                return f"({scale}int({of} // {per}) if {of} > 0 else 0)"
-            # per_points(), inline: `x` is assigned first (see _rule)
-            return f"\0{of}\0({scale}int(x // {per}) if x is not None and x > 0 else 0)"
+            # N × ⌊X / M⌋ inline; __floor__ is int() of a positive value, without int()'s
+            # slower path, and comparing with the Decimal zero skips an int conversion
+            if of.isidentifier():  # a local such as e_total
+                if award.per == 1:
+                    return f"({scale}{of}.__floor__() if {of} > _ZERO else 0)"
+                return f"({scale}({of} // {per}).__floor__() if {of} > _ZERO else 0)"
+            return (f"\0{of}\0({scale}(x // {per}).__floor__() if x is not None and x > _ZERO "
+                    "else 0)")
         if isinstance(award.amount, A.Literal) and isinstance(award.amount.value, int):
             return repr(award.amount.value)
         return f"_floor({gen.gen(award.amount)})"
