@@ -5,6 +5,8 @@ the rules in declaration order as nested ifs: validity window, consent, shared p
 fields, then the conditions cheapest first. A condition used by several rules is evaluated
 once; quantifiers over the items that select by category (or sku) share one pass over the
 items. A rule that does not match allocates nothing; one that fires appends (index, points).
+An event type with many guarded rules runs only the candidates its rule index (index.py)
+selects, still in declaration order.
 """
 
 from __future__ import annotations
