@@ -68,6 +68,7 @@ class ExprGen:
         self.sum_helpers: list[str] | None = None
         self.sum_functions: dict[str, str] = {}
         self.sum_prefix = "_sv"
+        self.in_iterable = 0
 
     # ---- grouped quantifiers
     def group_names(self) -> list[str]:
@@ -220,6 +221,9 @@ class ExprGen:
             self.uses.add(local)
             return local
         item = self.gen(obj, env)
+        if self.in_iterable and e.attr in ("price", "quantity"):  # no `:=` there
+            return (f"_money({item}.get('price'))" if e.attr == "price"
+                    else f"_number({item}.get('quantity', 1))")
         # money() and number(), inline for the usual string price and int quantity
         if e.attr == "price":
             return (f"((_MONEY.get(_p) or _money_text(_p)) if type(_p := {item}.get('price')) "
@@ -280,7 +284,11 @@ class ExprGen:
             return grouped
         var = f"v{len(env)}_{e.var}"
         inner = {**env, e.var: var}
-        iterable = self.gen(e.iterable, env)
+        self.in_iterable += 1  # Python allows no assignment expression in a loop's iterable
+        try:
+            iterable = self.gen(e.iterable, env)
+        finally:
+            self.in_iterable -= 1
         cond = self.gen(e.cond, inner) if e.cond is not None else None
         if e.kind in ("any", "all"):
             return f"{e.kind}({cond} for {var} in {iterable})"

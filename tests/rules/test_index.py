@@ -153,3 +153,20 @@ def test_a_rule_skipped_by_the_index_says_which_guard_failed(store, tier, why):
     assert not_fired["r17"].startswith("outside validity window")
     assert not_fired["r3"] == ('not: any item in purchase.items where item.category == "cake"'
                                " (0 of 0 match)")
+
+
+def test_an_item_price_inside_a_nested_quantifier_list_compiles_and_evaluates():
+    # prices are parsed inline with `:=`, which Python forbids in a comprehension's iterable
+    program = rules.compile_program(HEADER + '''
+rule w "W"
+  on purchase
+  purpose loyalty
+  when any item in purchase.items where (any p in [item.price, 5 EUR] where p > 3 EUR)
+  award 1 point per 1 EUR of sum item.price * item.quantity for item in purchase.items
+end
+''')
+    event = {"id": "e", "type": "purchase", "at": "2026-12-01T10:00:00Z",
+             "member": {"id": "m1"},
+             "purchase": {"total": "8.00", "items": [{"price": "4.00", "quantity": 2}]}}
+    assert [(e.rule, e.points) for e in program.evaluate(event).effects] == [("w", 8)]
+    assert [(e.rule, e.points) for e in rules.interpret(program, event)] == [("w", 8)]
