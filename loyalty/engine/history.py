@@ -15,12 +15,17 @@ class DatabaseHistory:
 
     `exclude_event_id` leaves one event's own awards out, so a purchase can be re-evaluated
     for a return without counting itself against its caps.
+
+    Earned-points totals are remembered per window and kept current by `credited()`, so the
+    tier computed after booking an event's points reuses the figure its rules already read
+    (the engine holds the member's lock: nobody else books for the member meanwhile).
     """
 
     def __init__(self, session: Session, *, exclude_event_id: int | None = None) -> None:
         self.session = session
         self.exclude_event_id = exclude_event_id
         self._excluded: dict[str, tuple[int, int]] | None = None
+        self._earned: dict[tuple[str, datetime, datetime], int] = {}
 
     def _own(self, rule: str) -> tuple[int, int]:
         if self.exclude_event_id is None:
@@ -52,7 +57,18 @@ class DatabaseHistory:
         return Decimal(cents) / 100
 
     def earned_points(self, member_id: str, start: datetime, end: datetime) -> int:
-        return int(ledger_service.earned_points(self.session, member_id=int(member_id), start=start, end=end))
+        key = (str(member_id), start, end)
+        if key not in self._earned:
+            self._earned[key] = int(
+                ledger_service.earned_points(self.session, member_id=int(member_id), start=start, end=end)
+            )
+        return self._earned[key]
+
+    def credited(self, member_id: str, points: int, occurred_at: datetime) -> None:
+        """Points just earned by the member (a new earn entry), for the remembered totals."""
+        for member, start, end in self._earned:
+            if member == str(member_id) and start <= occurred_at < end:
+                self._earned[member, start, end] += points
 
     def record(self, event: dict[str, Any], at: datetime, effects: list[Any]) -> None:
         """The engine books effects itself, in the same transaction."""

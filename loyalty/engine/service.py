@@ -147,6 +147,7 @@ def process_event(
         key=idempotency_key,
         reference=reference,
         outcome=outcome,
+        history=history,
     )
     outcome.not_fired = [{"rule": item.rule, "why": item.why} for item in result.not_fired]
     update_tier(session, program=program, member=member, at=at, history=history)
@@ -174,6 +175,7 @@ def apply_effects(
     key: str,
     reference: str | None,
     outcome: Outcome,
+    history: DatabaseHistory | None = None,
 ) -> None:
     budgets = _budgets(program)
     award_rows = []
@@ -191,7 +193,7 @@ def apply_effects(
         if points > 0:
             pending = getattr(effect, "pending", None)
             available_at = max(now, at + pending) if pending else now
-            entry = ledger_service.earn(
+            earned = ledger_service.book_earn(
                 session,
                 member_id=member_id,
                 points=points,
@@ -205,7 +207,9 @@ def apply_effects(
                 occurred_at=at,
                 event_type=event_type,
             )
-            entry_id = entry.id
+            entry_id = earned.entry.id
+            if earned.new and history is not None:
+                history.credited(str(member_id), points, at)
         if effect.reward:
             voucher = rewards_service.grant_voucher(
                 session,

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy import and_, bindparam, case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -19,28 +19,47 @@ def member_exists(session: Session, member_id: int) -> bool:
     return session.get(Member, member_id) is not None
 
 
+def _innermost(session: Session) -> Any:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 def lock_balance(session: Session, *, member_id: int, now: datetime) -> MemberBalance:
     """The member's balance row, created on first use and locked until the transaction ends.
 
     On PostgreSQL the FOR UPDATE makes concurrent writers of one member queue here; on SQLite
     the Database's writer lock and BEGIN IMMEDIATE already serialize every write transaction.
+    A second call in the same (sub)transaction returns the row already locked without asking
+    the database again: nobody else can have changed it since. Any other (sub)transaction,
+    including one after a savepoint was rolled back (which releases its locks), locks afresh.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(MemberBalance)
-        .values(member_id=member_id, balance=0, debt=0, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["member_id"])
-    )
+    locked: dict[int, tuple[Any, MemberBalance]] = session.info.setdefault(_LOCKED, {})
+    transaction = _innermost(session)
+    held = locked.get(member_id)
+    if held is not None and held[0] is transaction and transaction.is_active and held[1] in session:
+        return held[1]
+    # Reload even if the row is in the session already: another transaction may have changed
+    # it between our last read and this lock.
     statement = (
         select(MemberBalance)
         .where(MemberBalance.member_id == member_id)
         .with_for_update()
-        # Reload even if the row is in the session already: another transaction may have
-        # changed it between our last read and this lock.
         .execution_options(populate_existing=True)
     )
-    return session.exec(statement).one()
+    row = session.exec(statement).first()
+    if row is None:  # first write for this member: create the row, then lock it
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(
+            insert(MemberBalance)
+            .values(member_id=member_id, balance=0, debt=0, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["member_id"])
+        )
+        row = session.exec(statement).one()
+    locked[member_id] = (transaction, row)
+    return row
+
+
+_LOCKED = "ledger.locked_balances"
 
 
 def get_balance_row(session: Session, member_id: int) -> MemberBalance | None:
@@ -97,20 +116,7 @@ class LotSums:
 
 def lot_sums(session: Session, *, member_id: int, now: datetime, soon: datetime) -> LotSums:
     """Balance row and lot sums from one statement, so PostgreSQL reads them in one snapshot."""
-    remaining = func.coalesce(E.lot_remaining, 0)
-    unexpired = or_(col(E.expires_at).is_(None), col(E.expires_at) > now)
-    available = and_(E.available_at <= now, unexpired)
-    row = session.exec(
-        select(  # type: ignore[call-overload]
-            func.coalesce(func.sum(case((available, remaining), else_=0)), 0),
-            func.coalesce(func.sum(case((E.available_at > now, remaining), else_=0)), 0),
-            func.coalesce(
-                func.sum(case((and_(available, col(E.expires_at) <= soon), remaining), else_=0)), 0
-            ),
-            select(MemberBalance.balance).where(MemberBalance.member_id == member_id).scalar_subquery(),
-            select(MemberBalance.debt).where(MemberBalance.member_id == member_id).scalar_subquery(),
-        ).where(E.member_id == member_id, col(E.lot_remaining) > 0)
-    ).one()
+    row = session.execute(_LOT_SUMS, {"member_id": member_id, "now": now, "soon": soon}).one()
     return LotSums(
         available=int(row[0]),
         pending=int(row[1]),
@@ -118,6 +124,25 @@ def lot_sums(session: Session, *, member_id: int, now: datetime, soon: datetime)
         balance=int(row[3] or 0),
         debt=int(row[4] or 0),
     )
+
+
+def _lot_sums_statement() -> Any:
+    """Built once: the till asks twice per purchase, and building it cost more than running it."""
+    lots, balances = LedgerEntry.__table__, MemberBalance.__table__  # type: ignore[attr-defined]
+    member, now, soon = bindparam("member_id"), bindparam("now"), bindparam("soon")
+    remaining = func.coalesce(lots.c.lot_remaining, 0)
+    unexpired = or_(lots.c.expires_at.is_(None), lots.c.expires_at > now)
+    available = and_(lots.c.available_at <= now, unexpired)
+    return select(
+        func.coalesce(func.sum(case((available, remaining), else_=0)), 0),
+        func.coalesce(func.sum(case((lots.c.available_at > now, remaining), else_=0)), 0),
+        func.coalesce(func.sum(case((and_(available, lots.c.expires_at <= soon), remaining), else_=0)), 0),
+        select(balances.c.balance).where(balances.c.member_id == member).scalar_subquery(),
+        select(balances.c.debt).where(balances.c.member_id == member).scalar_subquery(),
+    ).where(lots.c.member_id == member, lots.c.lot_remaining > 0)
+
+
+_LOT_SUMS = _lot_sums_statement()
 
 
 def reversed_total(session: Session, *, earn_id: int) -> int:
@@ -224,16 +249,30 @@ def rule_points_total(session: Session, *, rule: str) -> int:
 
 
 def earned_points(session: Session, *, member_id: int, start: datetime, end: datetime) -> int:
-    """Earn points by occurred_at in [start, end), minus reversals of those same earns."""
-    in_period = and_(
-        E.member_id == member_id, E.kind == EntryKind.earn, E.occurred_at >= start, E.occurred_at < end
+    """Earn points by occurred_at in [start, end), minus reversals of those same earns.
+
+    One statement over the member's own entries (index on member_id, kind): reversals are found
+    by the ids of the member's earns, never by joining the whole table on reverses_id, so the
+    cost follows the member's history, not the size of the ledger.
+    """
+    params = {"member_id": member_id, "start": start, "end": end}
+    return int(session.execute(_EARNED_POINTS, params).scalar_one())
+
+
+def _earned_points_statement() -> Any:
+    table = LedgerEntry.__table__  # type: ignore[attr-defined]
+    member, start, end = bindparam("member_id"), bindparam("start"), bindparam("end")
+    in_period = and_(table.c.occurred_at >= start, table.c.occurred_at < end)
+    own_earns = and_(table.c.member_id == member, table.c.kind == EntryKind.earn, in_period)
+    earn_ids = select(table.c.id).where(own_earns)
+    return select(func.coalesce(func.sum(table.c.points), 0)).where(
+        table.c.member_id == member,
+        table.c.kind.in_((EntryKind.earn, EntryKind.reverse)),
+        or_(
+            and_(table.c.kind == EntryKind.earn, in_period),
+            and_(table.c.kind == EntryKind.reverse, table.c.reverses_id.in_(earn_ids)),
+        ),
     )
-    earned = session.exec(select(func.coalesce(func.sum(E.points), 0)).where(in_period)).one()
-    reversal = aliased(E)
-    reversed_ = session.exec(
-        select(func.coalesce(func.sum(reversal.points), 0))
-        .select_from(E)
-        .join(reversal, reversal.reverses_id == E.id)
-        .where(in_period, reversal.kind == EntryKind.reverse)
-    ).one()
-    return int(earned) + int(reversed_)
+
+
+_EARNED_POINTS = _earned_points_statement()

@@ -119,7 +119,21 @@ def _consume(session: Session, lots: list[LedgerEntry], points: int) -> int:
     return taken
 
 
-def earn(
+@dataclass(frozen=True)
+class Earned:
+    entry: LedgerEntry
+    new: bool  # False when an earlier booking under the same key was returned instead
+
+
+def earn(session: Session, **fields: Any) -> LedgerEntry:
+    """Credit a new lot (pending until available_at); debt is repaid from it first.
+
+    Takes the keyword arguments of book_earn() and returns the entry.
+    """
+    return book_earn(session, **fields).entry
+
+
+def book_earn(
     session: Session,
     *,
     member_id: int,
@@ -133,7 +147,7 @@ def earn(
     expires_at: datetime | None = None,
     occurred_at: datetime | None = None,
     event_type: str | None = None,
-) -> LedgerEntry:
+) -> Earned:
     """Credit a new lot (pending until available_at); debt is repaid from it first."""
     if points <= 0:
         raise InvalidInput("Earned points must be positive.", code="invalid_points")
@@ -147,13 +161,14 @@ def earn(
     }  # fmt: skip
     row, earlier, digest = _begin(session, member_id=member_id, now=now, key=idempotency_key, request=request)
     if earlier is not None:
-        return earlier
-    return _credit(
+        return Earned(earlier, new=False)
+    entry = _credit(
         session, row, now=now, kind=EntryKind.earn, points=points, reference=reference, rule=rule,
         description=description or f"{points} points earned" + (f" ({rule})" if rule else ""),
         available_at=available_at, expires_at=expires_at, occurred_at=occurred_at,
         event_type=event_type, idempotency_key=idempotency_key, request_hash=digest,
     )  # fmt: skip
+    return Earned(entry, new=True)
 
 
 def redeem(

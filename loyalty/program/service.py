@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import rules
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+import rules
 from loyalty.errors import Conflict, InvalidInput, NotFound
 from loyalty.program import repository
 from loyalty.program.models import ProgramVersion, PurposeNotice
@@ -129,11 +129,26 @@ def publish(
         raise Conflict("Another version was published at the same time; please retry.") from exc
     with _lock:
         _compiled[digest] = program
+    session.info.pop(_MEMO, None)  # this transaction's current() now answers the new version
     return version
 
 
 def current(session: Session) -> Published | None:
-    """The newest published version; one indexed query, a compile only when it changed."""
+    """The newest published version: one indexed query per transaction, a compile only when
+    it changed. Within one transaction the answer is remembered (a purchase asks several times)."""
+    transaction = session.get_transaction()
+    memo = session.info.get(_MEMO)
+    if memo is not None and memo[0] is transaction and transaction is not None and transaction.is_active:
+        return memo[1]  # type: ignore[no-any-return]
+    published = _current_version(session)
+    session.info[_MEMO] = (transaction, published)
+    return published
+
+
+_MEMO = "program.current"
+
+
+def _current_version(session: Session) -> Published | None:
     latest = repository.latest_key(session)
     if latest is None:
         return None
