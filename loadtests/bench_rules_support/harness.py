@@ -59,6 +59,17 @@ def time_per_event(evaluate: Callable[[dict], object], events: list[dict], repea
     return best
 
 
+def interleaved_best(evaluators: dict[str, Callable[[dict], object]], events: list[dict],
+                     repeats: int) -> dict[str, float]:
+    """Best time of each evaluator over `repeats` rounds that run them one after the other,
+    so that a burst of load on a shared machine hits all of them alike."""
+    best = dict.fromkeys(evaluators, float("inf"))
+    for _ in range(repeats):
+        for name, evaluate in evaluators.items():
+            best[name] = min(best[name], time_per_event(evaluate, events, 1))
+    return best
+
+
 def first_differences(expected: Iterable[dict[str, int]], actual: Iterable[dict[str, int]],
                       events: list[dict], show: int = 3) -> tuple[int, list[str]]:
     """How many events differ, and a description of the first few."""
