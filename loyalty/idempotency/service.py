@@ -2,21 +2,21 @@
 
 How a key is claimed, and what happens under concurrency:
 
-1. Read the record. Found: same request -> return its stored response (nothing runs);
-   different request -> InvalidInput(idempotency_key_reused).
-2. Not found: INSERT the claim inside a SAVEPOINT and flush, then run `compute()` and store its
-   response in the claim row. Claim, the operation's writes and the response commit together in
-   the caller's transaction (Database.session()), so another transaction sees either nothing or
-   a finished record.
-3. PostgreSQL, two requests with one key at once: the second INSERT blocks on the unique index
-   until the first transaction ends. If the first commits, the second gets IntegrityError; we
-   roll back to the savepoint only (the caller's transaction and session stay usable) and read
-   the record again. Under READ COMMITTED (PostgreSQL's default, which Database uses) every
-   statement takes a fresh snapshot, so that read sees the committed response: no new
-   transaction is needed. If the first rolls back instead, the second's INSERT succeeds and it
-   runs the operation itself.
-4. SQLite: writers are serialized whole (process lock plus BEGIN IMMEDIATE), so the second
-   request only starts after the first committed and finds the record in step 1.
+1. INSERT the claim with ON CONFLICT (scope, key) DO NOTHING RETURNING id: one statement, and
+   a conflict leaves the caller's transaction usable (no savepoint needed).
+2. A row came back: the key is ours. Run `compute()` and store its response in the claim row.
+   Claim, the operation's writes and the response commit together in the caller's transaction
+   (Database.session()), so another transaction sees either nothing or a finished record.
+3. No row: the key was claimed before. Read the record: same request -> return its stored
+   response (nothing runs); different request -> InvalidInput(idempotency_key_reused).
+4. PostgreSQL, two requests with one key at once: the second INSERT waits on the unique index
+   until the first transaction ends. If the first commits, the second inserts nothing and reads
+   the record; under READ COMMITTED (PostgreSQL's default, which Database uses) every statement
+   takes a fresh snapshot, so that read sees the committed response: no new transaction is
+   needed. If the first rolls back instead, the second's INSERT succeeds and it runs the
+   operation itself.
+   SQLite: writers are serialized whole (process lock plus BEGIN IMMEDIATE), so the second
+   request only starts after the first committed, and its INSERT finds the record.
 5. If `compute()` raises, the exception propagates, Database.session() rolls everything back
    including the claim, and a retry runs the operation afresh: only successes are remembered
    (an "insufficient points" today may succeed tomorrow).
@@ -28,8 +28,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from loyalty.errors import Conflict, InvalidInput
@@ -63,6 +63,31 @@ def _replay(record: IdempotencyRecord, digest: str) -> Response:
     return record.status_code, json.loads(record.response)
 
 
+_records = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_CLAIMS = {
+    name: dialect.insert(_records)
+    .on_conflict_do_nothing(index_elements=["scope", "key"])
+    .returning(_records.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_SAVE = (
+    update(_records)
+    .where(_records.c.id == bindparam("claim_id"))
+    .values(status_code=bindparam("status_code"), response=bindparam("response"))
+)
+
+
+def _claim(session: Session, *, scope: str, key: str, digest: str, now: datetime | None) -> int | None:
+    """The new record's id, or None when (scope, key) was claimed before."""
+    statement = _CLAIMS[session.get_bind().dialect.name]
+    values = {"scope": scope, "key": key, "request_hash": digest, "response": "", "status_code": 0}
+    if now is None:
+        statement = statement.values(created_at=func.now())
+    else:
+        values["created_at"] = now
+    return session.execute(statement, values).scalar()
+
+
 def run_once(
     session: Session,
     *,
@@ -81,23 +106,13 @@ def run_once(
             "An idempotency key of 1 to 200 characters is required.", code="idempotency_key_required"
         )
     digest = request_hash(request)
-    record = _find(session, scope, key)
-    if record is not None:
-        return _replay(record, digest)
-    claim = IdempotencyRecord(scope=scope, key=key, request_hash=digest, created_at=now or func.now())
-    try:
-        with session.begin_nested():
-            session.add(claim)
-            session.flush()
-    except IntegrityError:
-        # A concurrent request with this key committed first; its response is visible now.
+    claim_id = _claim(session, scope=scope, key=key, digest=digest, now=now)
+    if claim_id is None:
         record = _find(session, scope, key)
         if record is None:  # pragma: no cover - the unique index said it exists
-            raise Conflict("This request is being processed; retry.", code="idempotency_key_in_use") from None
+            raise Conflict("This request is being processed; retry.", code="idempotency_key_in_use")
         return _replay(record, digest)
     status_code, body = compute()
-    claim.status_code = status_code
-    claim.response = json.dumps(body, default=str)
-    session.add(claim)
-    session.flush()
+    response = json.dumps(body, default=str)
+    session.execute(_SAVE, {"claim_id": claim_id, "status_code": status_code, "response": response})
     return status_code, body

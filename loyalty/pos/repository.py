@@ -1,11 +1,21 @@
-"""SQL for till receipts."""
+"""SQL for till receipts (Core statements built once: this is the till's hot path)."""
 
 from datetime import datetime
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from loyalty.pos.models import PosReceipt
+
+_receipts = PosReceipt.__table__  # type: ignore[attr-defined]
+_CLAIMS = {
+    name: dialect.insert(_receipts)
+    .on_conflict_do_nothing(index_elements=["receipt_id"])
+    .returning(_receipts.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_SAVE = update(_receipts).where(_receipts.c.id == bindparam("row_id")).values(response=bindparam("response"))
 
 
 def claim_receipt(
@@ -19,25 +29,15 @@ def claim_receipt(
     content_hash: str,
     staff_id: int | None,
     now: datetime,
-) -> PosReceipt | None:
-    """Insert the receipt; None when it was already booked. On PostgreSQL a concurrent insert
-    of the same id waits for the other transaction, then finds its row."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = PosReceipt.__table__  # type: ignore[attr-defined]
-    statement = (
-        insert(table)
-        .values(
-            receipt_id=receipt_id, member_id=member_id, store=store, total_cents=total_cents,
-            currency=currency, content_hash=content_hash, staff_id=staff_id, booked_at=now, response="",
-        )
-        .on_conflict_do_nothing(index_elements=["receipt_id"])
-        .returning(table.c.id)
-    )
-    row = session.execute(statement).first()
-    if row is None:
-        return None
-    return session.get(PosReceipt, row[0])
+) -> int | None:
+    """Insert the receipt; its row id, or None when it was already booked. On PostgreSQL a
+    concurrent insert of the same id waits for the other transaction, then finds its row."""
+    values = {
+        "receipt_id": receipt_id, "member_id": member_id, "store": store, "total_cents": total_cents,
+        "currency": currency, "content_hash": content_hash, "staff_id": staff_id, "booked_at": now,
+        "response": "",
+    }  # fmt: skip
+    return session.execute(_CLAIMS[session.get_bind().dialect.name], values).scalar()
 
 
 def get_receipt(session: Session, receipt_id: str) -> PosReceipt | None:
@@ -49,7 +49,6 @@ def get_receipt(session: Session, receipt_id: str) -> PosReceipt | None:
     return session.exec(statement).first()
 
 
-def save_response(session: Session, receipt: PosReceipt, response: str) -> None:
-    receipt.response = response
-    session.add(receipt)
-    session.flush()
+def save_response(session: Session, row_id: int, response: str) -> None:
+    """The answer the till got, for a resend of the same receipt under another key."""
+    session.execute(_SAVE, {"row_id": row_id, "response": response})

@@ -67,12 +67,12 @@ def _book_purchase(
     ]
     data = {"total": _money(body.total), "store": body.store, "items": items}
     content_hash = request_hash({"member_id": member.id, **data})
-    receipt = repository.claim_receipt(
+    receipt_row = repository.claim_receipt(
         session, receipt_id=body.receipt_id, member_id=member.id, store=body.store,
         total_cents=int(body.total * 100), currency=_currency(session), content_hash=content_hash,
         staff_id=staff_id, now=now,
     )
-    if receipt is None:
+    if receipt_row is None:
         # Booked before (under another key, or by another till): the same sale gets its first
         # answer again; different content under this receipt id is a clash, never a second booking.
         earlier = repository.get_receipt(session, body.receipt_id)
@@ -95,7 +95,7 @@ def _book_purchase(
             for e in outcome.effects
         ],
     }
-    repository.save_response(session, receipt, json.dumps(response))
+    repository.save_response(session, receipt_row, json.dumps(response))
     return 200, response
 
 
