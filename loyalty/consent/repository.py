@@ -2,6 +2,8 @@
 
 from collections.abc import Iterator
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from loyalty.consent.models import GRANTED, ConsentChainHead, ConsentEvent, ConsentState
@@ -28,11 +30,15 @@ def states_of(session: Session, member_id: int) -> list[ConsentState]:
     return list(session.exec(select(ConsentState).where(ConsentState.member_id == member_id)).all())
 
 
+_states = ConsentState.__table__  # type: ignore[attr-defined]
+# Built once (Core): the engine asks on every purchase.
+_GRANTED_PURPOSES = sa_select(_states.c.purpose).where(
+    _states.c.member_id == bindparam("member_id"), _states.c.state == GRANTED
+)
+
+
 def granted_purposes(session: Session, member_id: int) -> set[str]:
-    rows = session.exec(
-        select(ConsentState.purpose).where(ConsentState.member_id == member_id, ConsentState.state == GRANTED)
-    ).all()
-    return set(rows)
+    return set(session.execute(_GRANTED_PURPOSES, {"member_id": member_id}).scalars())
 
 
 def granted_channels(session: Session, member_id: int, purpose: str) -> set[str]:
@@ -49,7 +55,9 @@ def granted_channels(session: Session, member_id: int, purpose: str) -> set[str]
 def members_granted(session: Session, purpose: str, channel: str) -> list[int]:
     rows = session.exec(
         select(ConsentState.member_id)
-        .where(ConsentState.purpose == purpose, ConsentState.channel == channel, ConsentState.state == GRANTED)
+        .where(
+            ConsentState.purpose == purpose, ConsentState.channel == channel, ConsentState.state == GRANTED
+        )
         .order_by(col(ConsentState.member_id))
     ).all()
     return list(rows)

@@ -3,12 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from loyalty.engine.models import MemberEvent, RuleAward, RuleBudget
+from loyalty.members.models import Member
 
 events = MemberEvent.__table__  # type: ignore[attr-defined]
 awards = RuleAward.__table__  # type: ignore[attr-defined]
@@ -23,27 +24,53 @@ def _window(query: Any, column: Any, start: datetime | None, end: datetime | Non
     return query
 
 
+# Built once with bind parameters: every purchase asks these, and building a statement cost
+# more than running it.
+_member, _start, _end = bindparam("member_id"), bindparam("start"), bindparam("end")
+_PURCHASE_COUNT = select(func.count()).where(
+    events.c.member_id == _member, events.c.event_type == "purchase",
+    events.c.occurred_at >= _start, events.c.occurred_at < _end,
+)  # fmt: skip
+_SPENT_CENTS = select(func.coalesce(func.sum(events.c.amount_cents), 0)).where(
+    events.c.member_id == _member, events.c.event_type.in_(("purchase", "return")),
+    events.c.occurred_at >= _start, events.c.occurred_at < _end,
+)  # fmt: skip
+# Reversal rows (negative points) net the points but are not firings.
+_FIRED = func.coalesce(func.sum(case((awards.c.points >= 0, 1), else_=0)), 0)
+_RULE_USAGE = select(_FIRED, func.coalesce(func.sum(awards.c.points), 0)).where(
+    awards.c.member_id == _member, awards.c.rule == bindparam("rule")
+)
+_RULE_USAGE_IN = _RULE_USAGE.where(awards.c.occurred_at >= _start, awards.c.occurred_at < _end)
+_EVENT_BY_KEY = select(events.c.id).where(events.c.idempotency_key == bindparam("key"))
+_INSERT_EVENT = insert(events).returning(events.c.id)
+_members = Member.__table__  # type: ignore[attr-defined]
+_MEMBER_TIER = select(_members.c.tier).where(_members.c.id == _member)
+
+
+def member_tier(session: Session, *, member_id: int) -> str | None:
+    """The member's stored tier as committed now (read after taking the member's lock)."""
+    return session.execute(_MEMBER_TIER, {"member_id": member_id}).scalar()  # type: ignore[no-any-return]
+
+
 def purchase_count(session: Session, *, member_id: int, start: datetime, end: datetime) -> int:
-    query = select(func.count()).where(events.c.member_id == member_id, events.c.event_type == "purchase")
-    return int(session.execute(_window(query, events.c.occurred_at, start, end)).scalar_one())
+    params = {"member_id": member_id, "start": start, "end": end}
+    return int(session.execute(_PURCHASE_COUNT, params).scalar_one())
 
 
 def spent_cents(session: Session, *, member_id: int, start: datetime, end: datetime) -> int:
-    query = select(func.coalesce(func.sum(events.c.amount_cents), 0)).where(
-        events.c.member_id == member_id, events.c.event_type.in_(("purchase", "return"))
-    )
-    return int(session.execute(_window(query, events.c.occurred_at, start, end)).scalar_one())
+    params = {"member_id": member_id, "start": start, "end": end}
+    return int(session.execute(_SPENT_CENTS, params).scalar_one())
 
 
 def rule_usage(
     session: Session, *, member_id: int, rule: str, start: datetime | None, end: datetime | None
 ) -> tuple[int, int]:
-    # Reversal rows (negative points) net the points but are not firings.
-    fired = func.coalesce(func.sum(case((awards.c.points >= 0, 1), else_=0)), 0)
-    query = select(fired, func.coalesce(func.sum(awards.c.points), 0)).where(
-        awards.c.member_id == member_id, awards.c.rule == rule
-    )
-    fires, points = session.execute(_window(query, awards.c.occurred_at, start, end)).one()
+    if start is not None and end is not None:
+        params = {"member_id": member_id, "rule": rule, "start": start, "end": end}
+        fires, points = session.execute(_RULE_USAGE_IN, params).one()
+    else:
+        query = _window(_RULE_USAGE, awards.c.occurred_at, start, end)
+        fires, points = session.execute(query, {"member_id": member_id, "rule": rule}).one()
     return int(fires), int(points)
 
 
@@ -74,8 +101,7 @@ def take_budget(session: Session, *, rule: str, points: int, budget: int) -> int
 
 
 def insert_event(session: Session, **values: Any) -> int:
-    result = session.execute(insert(events).values(**values).returning(events.c.id))
-    return int(result.scalar_one())
+    return int(session.execute(_INSERT_EVENT, values).scalar_one())
 
 
 def insert_awards(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -83,8 +109,9 @@ def insert_awards(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(awards), rows)
 
 
-def event_by_key(session: Session, *, idempotency_key: str) -> Any:
-    return session.execute(select(events).where(events.c.idempotency_key == idempotency_key)).first()
+def event_id_by_key(session: Session, *, idempotency_key: str) -> int | None:
+    """The id of the event booked under this key, if any."""
+    return session.execute(_EVENT_BY_KEY, {"key": idempotency_key}).scalar()
 
 
 def purchase_by_receipt(session: Session, *, receipt_id: str) -> Any:

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from loyalty.consent import service as consent_service
@@ -24,9 +25,17 @@ from loyalty.rewards import service as rewards_service
 class Outcome:
     event_id: int
     effects: list[dict[str, Any]] = field(default_factory=list)
-    not_fired: list[dict[str, Any]] = field(default_factory=list)
     points: int = 0
     vouchers: list[str] = field(default_factory=list)
+    budget_reached: list[dict[str, Any]] = field(default_factory=list)
+    result: Any = None  # the rules' result of the evaluation, when there was one
+
+    @property
+    def not_fired(self) -> list[dict[str, Any]]:
+        """Rules that did not fire, and why: explained only when asked (the till never asks,
+        and explaining every rule cost more than evaluating them)."""
+        explained = [] if self.result is None else self.result.not_fired
+        return [{"rule": item.rule, "why": item.why} for item in explained] + self.budget_reached
 
 
 def to_cents(value: Any) -> int:
@@ -104,15 +113,18 @@ def process_event(
     reference: str | None = None,
 ) -> Outcome:
     """Book one event: evaluate, award, issue vouchers, update the tier — all or nothing."""
-    existing = repository.event_by_key(session, idempotency_key=idempotency_key)
+    existing = repository.event_id_by_key(session, idempotency_key=idempotency_key)
     if existing is not None:
-        return stored_outcome(session, event_id=existing.id)
+        return stored_outcome(session, event_id=existing)
     member = session.get(Member, member_id)
     if member is None or member.status != "active":
         raise NotFound("No such member.", code="member_not_found")
     # One member's events are booked one at a time, so caps and limits see each other.
     ledger_service.lock_member(session, member_id=member_id, now=now)
-    session.refresh(member)  # the tier may have changed while we waited for the lock
+    # The tier may have changed while we waited for the lock (one column, not a full refresh;
+    # the flush first writes a tier this transaction changed, as refresh() would have).
+    session.flush()
+    set_committed_value(member, "tier", repository.member_tier(session, member_id=member_id))
     published = program_service.current(session)
     amount = to_cents(data["total"]) if "total" in data and event_type in ("purchase", "return") else 0
     context = member_context(session, member=member, program=published.program, now=now) if published else {}
@@ -149,7 +161,7 @@ def process_event(
         outcome=outcome,
         history=history,
     )
-    outcome.not_fired = [{"rule": item.rule, "why": item.why} for item in result.not_fired]
+    outcome.result = result
     update_tier(session, program=program, member=member, at=at, history=history)
     return outcome
 
@@ -186,7 +198,7 @@ def apply_effects(
                 session, rule=effect.rule, points=points, budget=budgets[effect.rule]
             )
             if points <= 0 and not effect.reward:
-                outcome.not_fired.append({"rule": effect.rule, "why": "budget reached"})
+                outcome.budget_reached.append({"rule": effect.rule, "why": "budget reached"})
                 continue
         why = effect.why
         entry_id = None

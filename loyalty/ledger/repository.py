@@ -39,13 +39,8 @@ def lock_balance(session: Session, *, member_id: int, now: datetime) -> MemberBa
         return held[1]
     # Reload even if the row is in the session already: another transaction may have changed
     # it between our last read and this lock.
-    statement = (
-        select(MemberBalance)
-        .where(MemberBalance.member_id == member_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    row = session.exec(statement).first()
+    params = {"member_id": member_id}
+    row = session.execute(_LOCK, params).scalar()
     if row is None:  # first write for this member: create the row, then lock it
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -54,12 +49,18 @@ def lock_balance(session: Session, *, member_id: int, now: datetime) -> MemberBa
             .values(member_id=member_id, balance=0, debt=0, updated_at=now)
             .on_conflict_do_nothing(index_elements=["member_id"])
         )
-        row = session.exec(statement).one()
+        row = session.execute(_LOCK, params).scalar_one()
     locked[member_id] = (transaction, row)
-    return row
+    return row  # type: ignore[no-any-return]
 
 
 _LOCKED = "ledger.locked_balances"
+_LOCK = (
+    select(MemberBalance)
+    .where(MemberBalance.member_id == bindparam("member_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 def get_balance_row(session: Session, member_id: int) -> MemberBalance | None:
@@ -73,8 +74,11 @@ def get_entry(session: Session, entry_id: int, *, refresh: bool = False) -> Ledg
     return session.exec(statement).first()
 
 
+_BY_KEY = select(E).where(E.member_id == bindparam("member_id"), E.idempotency_key == bindparam("key"))
+
+
 def find_by_key(session: Session, *, member_id: int, key: str) -> LedgerEntry | None:
-    return session.exec(select(E).where(E.member_id == member_id, E.idempotency_key == key)).first()
+    return session.execute(_BY_KEY, {"member_id": member_id, "key": key}).scalar()  # type: ignore[no-any-return]
 
 
 def add(session: Session, entry: LedgerEntry) -> LedgerEntry:

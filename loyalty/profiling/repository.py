@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from loyalty.profiling.models import ProfileDecline, ProfileValue
@@ -15,6 +17,22 @@ def values_of(session: Session, member_id: int, fields: Iterable[str] | None = N
             return []
         query = query.where(col(ProfileValue.field).in_(names))
     return list(session.exec(query.order_by(col(ProfileValue.id))).all())
+
+
+_values = ProfileValue.__table__  # type: ignore[attr-defined]
+# Built once (Core): the engine reads the declared fields on every purchase.
+_FIELD_VALUES = sa_select(_values.c.field, _values.c.kind, _values.c.value).where(
+    _values.c.member_id == bindparam("member_id"), _values.c.field.in_(bindparam("fields", expanding=True))
+)
+
+
+def field_values(session: Session, member_id: int, fields: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(field, kind, stored value) of the member's values of `fields`."""
+    names = list(fields)
+    if not names:
+        return []
+    rows = session.execute(_FIELD_VALUES, {"member_id": member_id, "fields": names})
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def value(session: Session, member_id: int, field: str) -> ProfileValue | None:

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import rules
 from sqlmodel import Session
 
+import rules
 from loyalty.errors import Conflict, InvalidInput, NotFound
 from loyalty.profiling import repository
 from loyalty.profiling.models import ProfileDecline, ProfileValue
@@ -20,7 +20,8 @@ VISIT = timedelta(minutes=30)
 
 def values(session: Session, *, member_id: int, fields: Iterable[str]) -> dict[str, Value]:
     """The member's shared values of `fields` only, shaped as the rules' `member.profile`."""
-    return {row.field: from_stored(row.kind, row.value) for row in repository.values_of(session, member_id, fields)}
+    rows = repository.field_values(session, member_id, fields)
+    return {field: from_stored(kind, stored) for field, kind, stored in rows}
 
 
 def _program(session: Session) -> rules.Program:

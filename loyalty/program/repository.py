@@ -1,6 +1,7 @@
 """SQL for program versions and purpose notices."""
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from loyalty.program.models import ProgramVersion, PurposeNotice
@@ -11,11 +12,14 @@ def latest_number(session: Session) -> int | None:
     return session.exec(select(func.max(ProgramVersion.number))).one()
 
 
+_versions = ProgramVersion.__table__  # type: ignore[attr-defined]
+# Core, built once: asked by every request that evaluates the program.
+_LATEST_KEY = sa_select(_versions.c.number, _versions.c.digest).order_by(_versions.c.number.desc()).limit(1)
+
+
 def latest_key(session: Session) -> tuple[int, str] | None:
     """(number, digest) of the newest version: one indexed row, checked on every use."""
-    row = session.exec(
-        select(ProgramVersion.number, ProgramVersion.digest).order_by(col(ProgramVersion.number).desc()).limit(1)
-    ).first()
+    row = session.execute(_LATEST_KEY).first()
     return (row[0], row[1]) if row else None
 
 
