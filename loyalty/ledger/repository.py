@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from loyalty.ledger.models import EntryKind, EntryStatus, LedgerEntry, MemberBalance
@@ -85,6 +86,34 @@ def add(session: Session, entry: LedgerEntry) -> LedgerEntry:
     session.add(entry)
     session.flush()
     return entry
+
+
+_entries = LedgerEntry.__table__  # type: ignore[attr-defined]
+_balances = MemberBalance.__table__  # type: ignore[attr-defined]
+_INSERT_ENTRY = insert(_entries).returning(_entries.c.id)
+_STORE_BALANCE = (
+    update(_balances)
+    .where(_balances.c.member_id == bindparam("row_member_id"))
+    .values(balance=bindparam("balance"), debt=bindparam("debt"), updated_at=bindparam("updated_at"))
+)
+
+
+def append(session: Session, entry: LedgerEntry) -> LedgerEntry:
+    """Insert a new entry with one prebuilt INSERT .. RETURNING id, then attach it to the session
+    as a loaded row: the same result as add(), without a unit-of-work flush on the hot path."""
+    values = {column.key: getattr(entry, column.key) for column in _entries.columns if column.key != "id"}
+    entry.id = int(session.execute(_INSERT_ENTRY, values).scalar_one())
+    make_transient_to_detached(entry)
+    session.add(entry)
+    return entry
+
+
+def store_balance(session: Session, row: MemberBalance) -> None:
+    """Write the (locked) balance row's figures now, and take them as the row's loaded state."""
+    figures = {"balance": row.balance, "debt": row.debt, "updated_at": row.updated_at}
+    for name, value in figures.items():  # first, or the statement's autoflush writes them too
+        set_committed_value(row, name, value)
+    session.execute(_STORE_BALANCE, {"row_member_id": row.member_id, **figures})
 
 
 def _open_lots(member_id: int) -> Any:

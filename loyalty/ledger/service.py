@@ -74,8 +74,8 @@ def _credit(
         occurred_at=fields.pop("occurred_at", None) or now,
         **fields,
     )
-    session.add(row)
-    return repository.add(session, entry)
+    repository.store_balance(session, row)
+    return repository.append(session, entry)
 
 
 def _debit(
