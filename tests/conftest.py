@@ -123,7 +123,9 @@ def make_staff(database: Database, clock: FixedClock, role: str, email: str | No
 
     email = email or f"{role}@shop.example"
     with database.session() as db_session:
-        staff_service.create_staff(db_session, now=clock.now(), email=email, password="staff-password", role=role)
+        staff_service.create_staff(
+            db_session, now=clock.now(), email=email, password="staff-password", role=role
+        )
     return email
 
 

@@ -17,9 +17,15 @@ Staff = CurrentStaff("marketer", "dpo")
 def audience_public(audience: Audience, members: list[Member]) -> AudiencePublic:
     assert audience.id is not None
     return AudiencePublic(
-        id=audience.id, name=audience.name, purpose=audience.purpose, channel=audience.channel,
-        condition=audience.condition, program_version=audience.program_version, created_at=audience.created_at,
-        count=len(members), member_ids=[m.id for m in members if m.id is not None],
+        id=audience.id,
+        name=audience.name,
+        purpose=audience.purpose,
+        channel=audience.channel,
+        condition=audience.condition,
+        program_version=audience.program_version,
+        created_at=audience.created_at,
+        count=len(members),
+        member_ids=[m.id for m in members if m.id is not None],
     )
 
 
@@ -28,8 +34,13 @@ def create_audience(body: AudienceCreate, session: SessionDep, clock: ClockDep, 
     """Define an audience and see who is in it now (consent, channel and contact cap honoured)."""
     now = clock.now()
     audience = service.build(
-        session, name=body.name, purpose=body.purpose, channel=body.channel, condition=body.condition,
-        staff_id=staff.id, now=now,
+        session,
+        name=body.name,
+        purpose=body.purpose,
+        channel=body.channel,
+        condition=body.condition,
+        staff_id=staff.id,
+        now=now,
     )
     return audience_public(audience, service.select_members(session, audience=audience, now=now))
 
@@ -47,10 +58,18 @@ def export_audience(audience_id: int, session: SessionDep, clock: ClockDep, staf
     audience = selection.audience
     assert audience.id is not None
     return AudienceExport(
-        audience_id=audience.id, purpose=audience.purpose, channel=audience.channel, count=len(selection.members),
+        audience_id=audience.id,
+        purpose=audience.purpose,
+        channel=audience.channel,
+        count=len(selection.members),
         recipients=[
-            Recipient(member_id=m.id, display_name=m.display_name,
-                      email=m.email if audience.channel == "email" else None, card_number=m.card_number)
-            for m in selection.members if m.id is not None
+            Recipient(
+                member_id=m.id,
+                display_name=m.display_name,
+                email=m.email if audience.channel == "email" else None,
+                card_number=m.card_number,
+            )
+            for m in selection.members
+            if m.id is not None
         ],
     )

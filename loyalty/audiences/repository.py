@@ -28,7 +28,9 @@ def active_members(session: Session, member_ids: list[int]) -> list[Member]:
         return []
     return list(
         session.exec(
-            select(Member).where(col(Member.id).in_(member_ids), Member.status == "active").order_by(col(Member.id))
+            select(Member)
+            .where(col(Member.id).in_(member_ids), Member.status == "active")
+            .order_by(col(Member.id))
         ).all()
     )
 

@@ -4,10 +4,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import rules
-from rules.runtime import period_bounds
 from sqlmodel import Session
 
+import rules
 from loyalty.audiences import repository
 from loyalty.audiences.models import Audience, ContactRecord
 from loyalty.audit import service as audit_service
@@ -18,6 +17,7 @@ from loyalty.ledger import service as ledger_service
 from loyalty.members.models import Member
 from loyalty.profiling import service as profiling_service
 from loyalty.program import service as program_service
+from rules.runtime import period_bounds
 
 
 @dataclass
@@ -37,13 +37,20 @@ def _condition(program: rules.Program, text: str | None, purpose: str) -> rules.
         return program.compile_condition(text, purpose=purpose)
     except rules.CompileError as exc:
         raise InvalidInput(
-            "The condition does not compile.", code="compile_error",
+            "The condition does not compile.",
+            code="compile_error",
             extra=[d.to_dict() for d in exc.diagnostics],
         ) from exc
 
 
 def build(
-    session: Session, *, name: str, purpose: str, channel: str, condition: str | None, staff_id: int | None,
+    session: Session,
+    *,
+    name: str,
+    purpose: str,
+    channel: str,
+    condition: str | None,
+    staff_id: int | None,
     now: datetime,
 ) -> Audience:
     """Define an audience; the condition is checked against the purpose like a rule of it."""
@@ -52,14 +59,22 @@ def build(
     if channel not in info.channels:
         raise InvalidInput(
             f"'{purpose}' cannot be used by {channel}"
-            + (f"; its channels are {', '.join(info.channels)}." if info.channels else ": it has no channels."),
+            + (
+                f"; its channels are {', '.join(info.channels)}."
+                if info.channels
+                else ": it has no channels."
+            ),
             code="unknown_channel",
         )
     _condition(published.program, condition, purpose)
     audience = Audience(
-        name=name.strip() or f"{purpose} by {channel}", purpose=purpose, channel=channel,
-        condition=condition.strip() if condition else None, program_version=published.version,
-        created_by=staff_id, created_at=now,
+        name=name.strip() or f"{purpose} by {channel}",
+        purpose=purpose,
+        channel=channel,
+        condition=condition.strip() if condition else None,
+        program_version=published.version,
+        created_by=staff_id,
+        created_at=now,
     )
     repository.add(session, audience)
     return audience
@@ -97,7 +112,9 @@ def select_members(session: Session, *, audience: Audience, now: datetime) -> li
     return chosen
 
 
-def _member_data(session: Session, member: Member, condition: rules.Condition, now: datetime) -> dict[str, Any]:
+def _member_data(
+    session: Session, member: Member, condition: rules.Condition, now: datetime
+) -> dict[str, Any]:
     """Only what the condition reads: fields it declared (checked against the purpose)."""
     assert member.id is not None
     return {
@@ -114,16 +131,32 @@ def export(session: Session, *, audience_id: int, staff_id: int | None, now: dat
     audience = get(session, audience_id=audience_id)
     members = select_members(session, audience=audience, now=now)
     assert audience.id is not None
-    repository.add_all(session, [
-        ContactRecord(member_id=m.id, audience_id=audience.id, purpose=audience.purpose, channel=audience.channel,
-                      contacted_at=now)
-        for m in members if m.id is not None
-    ])
+    repository.add_all(
+        session,
+        [
+            ContactRecord(
+                member_id=m.id,
+                audience_id=audience.id,
+                purpose=audience.purpose,
+                channel=audience.channel,
+                contacted_at=now,
+            )
+            for m in members
+            if m.id is not None
+        ],
+    )
     audit_service.record(
-        session, actor=f"staff:{staff_id}" if staff_id else "system", action="audience.export",
+        session,
+        actor=f"staff:{staff_id}" if staff_id else "system",
+        action="audience.export",
         subject=f"audience:{audience.id}",
-        details={"purpose": audience.purpose, "channel": audience.channel, "count": len(members),
-                 "condition": audience.condition, "at": now.isoformat()},
+        details={
+            "purpose": audience.purpose,
+            "channel": audience.channel,
+            "count": len(members),
+            "condition": audience.condition,
+            "at": now.isoformat(),
+        },
         now=now,
     )
     return Selection(audience=audience, members=members)

@@ -14,7 +14,11 @@ def record(
     session: Session, *, actor: str, action: str, subject: str, details: dict[str, Any], now: datetime
 ) -> AuditEntry:
     entry = AuditEntry(
-        actor=actor, action=action, subject=subject, details=json.dumps(details, sort_keys=True, default=str), at=now
+        actor=actor,
+        action=action,
+        subject=subject,
+        details=json.dumps(details, sort_keys=True, default=str),
+        at=now,
     )
     repository.add(session, entry)
     return entry

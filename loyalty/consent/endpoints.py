@@ -51,14 +51,23 @@ def set_my_consent(
     assert member.id is not None
     now = clock.now()
     change = service.set_consent(
-        session, settings=settings, member_id=member.id, purpose=purpose, granted=body.granted,
-        channels=body.channels, source="api" if _is_api_client(request) else "portal",
-        actor=f"member:{member.id}", now=now, link_base=public_base_url(settings, str(request.base_url)),
+        session,
+        settings=settings,
+        member_id=member.id,
+        purpose=purpose,
+        granted=body.granted,
+        channels=body.channels,
+        source="api" if _is_api_client(request) else "portal",
+        actor=f"member:{member.id}",
+        now=now,
+        link_base=public_base_url(settings, str(request.base_url)),
         evidence=evidence_of(request),
     )
     if change.pending:
         outbox_service.deliver_after_commit(session, database, settings, now)
-    view = next(item for item in service.consents_view(session, member_id=member.id) if item["purpose"] == purpose)
+    view = next(
+        item for item in service.consents_view(session, member_id=member.id) if item["purpose"] == purpose
+    )
     return {"consent": view, "pending_channels": [e.channel for e in change.pending], "points": change.points}
 
 
@@ -74,7 +83,9 @@ def my_consent_receipts(
     """Kantara consent receipts (CR v1.1) for each grant and withdrawal, oldest first."""
     assert member.id is not None
     return receipts.member_receipts(
-        session, member_id=member.id, settings=settings,
+        session,
+        member_id=member.id,
+        settings=settings,
         base_url=public_base_url(settings, str(request.base_url)),
     )
 
@@ -82,25 +93,45 @@ def my_consent_receipts(
 def event_public(event: ConsentEvent) -> ConsentEventPublic:
     assert event.id is not None
     return ConsentEventPublic(
-        id=event.id, seq=event.seq, purpose=event.purpose, channel=event.channel or None, action=event.action,
-        method=event.method, source=event.source, state=event.state, notice_version=event.notice_version,
-        actor=event.actor, occurred_at=event.occurred_at, user_agent=event.user_agent,
-        ip_prefix=event.ip_prefix, prev_hash=event.prev_hash, hash=event.hash,
+        id=event.id,
+        seq=event.seq,
+        purpose=event.purpose,
+        channel=event.channel or None,
+        action=event.action,
+        method=event.method,
+        source=event.source,
+        state=event.state,
+        notice_version=event.notice_version,
+        actor=event.actor,
+        occurred_at=event.occurred_at,
+        user_agent=event.user_agent,
+        ip_prefix=event.ip_prefix,
+        prev_hash=event.prev_hash,
+        hash=event.hash,
     )
 
 
 @router.get("/admin/members/{member_id}/consents", response_model=ConsentHistory)
 def member_consent_history(
-    member_id: int, session: SessionDep, clock: ClockDep, staff: CurrentStaff("dpo")  # type: ignore[valid-type]
+    member_id: int,
+    session: SessionDep,
+    clock: ClockDep,
+    staff: CurrentStaff("dpo"),  # type: ignore[valid-type]
 ) -> Any:
     """A member's full consent history with its hash chain, verified now (proof under Art. 7(1))."""
     member_service.get_member(session, member_id)
     broken, _ = service.verify(session, member_id=member_id)
     audit_service.record(
-        session, actor=f"staff:{staff.id}", action="consent.history_viewed", subject=f"member:{member_id}",
-        details={}, now=clock.now(),
+        session,
+        actor=f"staff:{staff.id}",
+        action="consent.history_viewed",
+        subject=f"member:{member_id}",
+        details={},
+        now=clock.now(),
     )
     return ConsentHistory(
-        member_id=member_id, verified=broken is None, broken=str(broken) if broken else None,
+        member_id=member_id,
+        verified=broken is None,
+        broken=str(broken) if broken else None,
         events=[event_public(e) for e in service.history(session, member_id=member_id)],
     )

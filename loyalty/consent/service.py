@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import rules
 from sqlmodel import Session
 
+import rules
 from loyalty.consent import repository
 from loyalty.consent.chain import GENESIS, Break, ChainChecker, compute_hash
 from loyalty.consent.models import (
@@ -117,11 +117,21 @@ def record(
         head.seq, head.hash, head.updated_at = event.seq, event.hash, now
     repository.add(session, head)
     row = repository.state(session, member_id, purpose, channel) or ConsentState(
-        member_id=member_id, purpose=purpose, channel=channel, state=state, method=method,
-        notice_version=notice_version, event_id=event.id, updated_at=now,
+        member_id=member_id,
+        purpose=purpose,
+        channel=channel,
+        state=state,
+        method=method,
+        notice_version=notice_version,
+        event_id=event.id,
+        updated_at=now,
     )
     row.state, row.method, row.notice_version, row.event_id, row.updated_at = (
-        state, method, notice_version, event.id, now,
+        state,
+        method,
+        notice_version,
+        event.id,
+        now,
     )
     repository.add(session, row)
     return event
@@ -182,7 +192,12 @@ def set_consent(
     change = Change()
     granted_now: list[ConsentEvent] = []
     common: dict[str, Any] = dict(
-        member_id=member_id, purpose=purpose, source=source, actor=actor, now=now, evidence=evidence,
+        member_id=member_id,
+        purpose=purpose,
+        source=source,
+        actor=actor,
+        now=now,
+        evidence=evidence,
         notice_version=notice_version,
     )
     for channel in targets:
@@ -197,15 +212,30 @@ def set_consent(
                 if state == PENDING and current is not None:
                     pending = repository.get_event(session, current.event_id)
                 else:
-                    pending = record(session, channel=channel, action="grant", method="double opt-in",
-                                     state=PENDING, **common)
+                    pending = record(
+                        session,
+                        channel=channel,
+                        action="grant",
+                        method="double opt-in",
+                        state=PENDING,
+                        **common,
+                    )
                     change.events.append(pending)
                 assert pending is not None
                 change.pending.append(pending)
-                _mail_confirmation(session, settings=settings, member=member, info=info, event=pending,
-                                   link_base=link_base, now=now)
+                _mail_confirmation(
+                    session,
+                    settings=settings,
+                    member=member,
+                    info=info,
+                    event=pending,
+                    link_base=link_base,
+                    now=now,
+                )
             else:
-                event = record(session, channel=channel, action="grant", method=method, state=GRANTED, **common)
+                event = record(
+                    session, channel=channel, action="grant", method=method, state=GRANTED, **common
+                )
                 change.events.append(event)
                 granted_now.append(event)
         elif state in (GRANTED, PENDING):
@@ -230,28 +260,46 @@ def _reward(session: Session, *, event: ConsentEvent, now: datetime) -> int:
     if event.channel:
         data["channel"] = event.channel
     outcome = engine_service.process_event(
-        session, member_id=event.member_id, event_type="consent_given", data=data, at=now, now=now,
-        idempotency_key=f"consent_given:{event.id}", reference=f"consent:{event.id}",
+        session,
+        member_id=event.member_id,
+        event_type="consent_given",
+        data=data,
+        at=now,
+        now=now,
+        idempotency_key=f"consent_given:{event.id}",
+        reference=f"consent:{event.id}",
     )
     return int(outcome.points)
 
 
 def _mail_confirmation(
-    session: Session, *, settings: Settings, member: Member, info: rules.PurposeInfo, event: ConsentEvent,
-    link_base: str, now: datetime,
+    session: Session,
+    *,
+    settings: Settings,
+    member: Member,
+    info: rules.PurposeInfo,
+    event: ConsentEvent,
+    link_base: str,
+    now: datetime,
 ) -> None:
     token = sign_link_token(
-        settings, audience=CONFIRM_AUDIENCE, subject=str(member.id), now=now,
+        settings,
+        audience=CONFIRM_AUDIENCE,
+        subject=str(member.id),
+        now=now,
         claims={"evt": event.id, "purpose": event.purpose, "channel": event.channel},
     )
     link = f"{link_base.rstrip('/')}/consents/confirm?token={token}"
     assert member.email
     outbox_service.queue_mail(
-        session, now=now, to=member.email, member_id=member.id,
+        session,
+        now=now,
+        to=member.email,
+        member_id=member.id,
         subject=f"Please confirm: {info.title}",
         body=(
             f"Hello{' ' + member.display_name if member.display_name else ''},\n\n"
-            f"you asked to receive \"{info.title}\" by {event.channel}.\n{info.text or ''}\n\n"
+            f'you asked to receive "{info.title}" by {event.channel}.\n{info.text or ""}\n\n'
             f"Please confirm on this page (valid for {settings.double_opt_in_hours} hours):\n\n{link}\n\n"
             "If this was not you, ignore this mail and nothing will be sent to you.\n"
         ),
@@ -267,13 +315,18 @@ class PendingConfirmation:
     title: str
 
 
-def read_confirmation(session: Session, *, settings: Settings, token: str, now: datetime) -> PendingConfirmation:
+def read_confirmation(
+    session: Session, *, settings: Settings, token: str, now: datetime
+) -> PendingConfirmation:
     """What a confirmation link would confirm (read only: fetching a link changes nothing)."""
     claims = read_link_token(settings, token, audience=CONFIRM_AUDIENCE, now=now)
     purpose, channel = str(claims.get("purpose", "")), str(claims.get("channel", ""))
     info = next((p for p in _purposes(session) if p.name == purpose), None)
     return PendingConfirmation(
-        member_id=int(claims["sub"]), event_id=int(claims.get("evt", 0)), purpose=purpose, channel=channel,
+        member_id=int(claims["sub"]),
+        event_id=int(claims.get("evt", 0)),
+        purpose=purpose,
+        channel=channel,
         title=info.title if info else purpose,
     )
 
@@ -294,11 +347,22 @@ def confirm(
         assert event is not None
         return event
     if current is None or current.state != PENDING or current.event_id != link.event_id:
-        raise Gone("This link is no longer valid: the request was withdrawn or replaced.", code="link_superseded")
+        raise Gone(
+            "This link is no longer valid: the request was withdrawn or replaced.", code="link_superseded"
+        )
     event = record(
-        session, member_id=link.member_id, purpose=link.purpose, channel=link.channel, action="confirm",
-        method="double opt-in", source="portal", state=GRANTED, notice_version=current.notice_version,
-        actor=f"member:{link.member_id}", now=now, evidence=evidence,
+        session,
+        member_id=link.member_id,
+        purpose=link.purpose,
+        channel=link.channel,
+        action="confirm",
+        method="double opt-in",
+        source="portal",
+        state=GRANTED,
+        notice_version=current.notice_version,
+        actor=f"member:{link.member_id}",
+        now=now,
+        evidence=evidence,
     )
     _reward(session, event=event, now=now)
     return event
@@ -320,15 +384,24 @@ def consents_view(session: Session, *, member_id: int) -> list[dict[str, Any]]:
     for info in published.program.purposes:
         rows = [states.get((info.name, ch)) for ch in (info.channels or [NO_CHANNEL])]
         channel_states = {ch: api_state(states.get((info.name, ch))) for ch in info.channels}
-        overall = api_state(rows[0]) if not info.channels else next(
-            (s for s in (GRANTED, PENDING, WITHDRAWN) if s in channel_states.values()), "none"
+        overall = (
+            api_state(rows[0])
+            if not info.channels
+            else next((s for s in (GRANTED, PENDING, WITHDRAWN) if s in channel_states.values()), "none")
         )
         seen = [r.notice_version for r in rows if r is not None and r.state in (GRANTED, PENDING)]
-        items.append({
-            "purpose": info.name, "title": info.title, "text": info.text or "", "basis": info.basis,
-            "notice_version": published.notice_versions.get(info.name, "1"), "state": overall,
-            "channels": channel_states, "consented_notice_version": seen[0] if seen else None,
-        })
+        items.append(
+            {
+                "purpose": info.name,
+                "title": info.title,
+                "text": info.text or "",
+                "basis": info.basis,
+                "notice_version": published.notice_versions.get(info.name, "1"),
+                "state": overall,
+                "channels": channel_states,
+                "consented_notice_version": seen[0] if seen else None,
+            }
+        )
     return items
 
 

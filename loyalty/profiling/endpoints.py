@@ -37,9 +37,14 @@ def next_question(member: CurrentMember, session: SessionDep, clock: ClockDep, s
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     info = question.field
     return QuestionPublic(
-        field=info.name, label=info.label, type=info.type, options=list(info.options),
+        field=info.name,
+        label=info.label,
+        type=info.type,
+        options=list(info.options),
         question=info.ask or info.label,
-        purposes=[PurposeExplained(purpose=p.name, title=p.title, text=p.text or "") for p in question.purposes],
+        purposes=[
+            PurposeExplained(purpose=p.name, title=p.title, text=p.text or "") for p in question.purposes
+        ],
     )
 
 
@@ -69,15 +74,28 @@ def share_value(
 
     def grant(purpose: str) -> int:
         change = consent_service.set_consent(
-            session, settings=settings, member_id=member_id, purpose=purpose, granted=True, source="api",
-            actor=f"member:{member_id}", now=now, link_base=public_base_url(settings, str(request.base_url)),
+            session,
+            settings=settings,
+            member_id=member_id,
+            purpose=purpose,
+            granted=True,
+            source="api",
+            actor=f"member:{member_id}",
+            now=now,
+            link_base=public_base_url(settings, str(request.base_url)),
             evidence=evidence_of(request),
         )
         pending.extend(change.pending)
         return change.points
 
     result = service.answer(
-        session, member_id=member_id, field=field, value=body.value, consent=body.consent, now=now, grant=grant
+        session,
+        member_id=member_id,
+        field=field,
+        value=body.value,
+        consent=body.consent,
+        now=now,
+        grant=grant,
     )
     if pending:
         outbox_service.deliver_after_commit(session, database, settings, now)

@@ -69,8 +69,12 @@ def test_other_roles_are_refused(client: TestClient, database: Database, clock: 
     page = client.get("/till/login")
     response = client.post(
         "/till/login",
-        data={"email": "marketer@shop.example", "password": "staff-password", "store": "BER-01",
-              "csrf": _csrf(page.text)},
+        data={
+            "email": "marketer@shop.example",
+            "password": "staff-password",
+            "store": "BER-01",
+            "csrf": _csrf(page.text),
+        },
     )
     assert response.status_code == 403
     assert "Only cashiers" in response.text
@@ -114,7 +118,9 @@ def test_forms_refuse_a_missing_or_foreign_csrf_token(
     assert response.status_code == 403
 
 
-def test_unknown_card_says_so(client: TestClient, database: Database, clock: FixedClock, member_card: str) -> None:
+def test_unknown_card_says_so(
+    client: TestClient, database: Database, clock: FixedClock, member_card: str
+) -> None:
     make_staff(database, clock, "cashier")
     _login(client, "cashier@shop.example")
     page = client.get("/till")
@@ -135,9 +141,14 @@ def test_scan_book_retry_and_return(
     assert scanned.status_code == 200
     assert 'id="member-points">0<' in scanned.text
     form = {
-        "csrf": csrf, "code": _field(scanned.text, "code"), "key": _field(scanned.text, "key"),
-        "receipt_id": "R-1", "total": "12,50",
-        "sku": ["latte", "", ""], "category": ["coffee", "", ""], "price": ["12.50", "", ""],
+        "csrf": csrf,
+        "code": _field(scanned.text, "code"),
+        "key": _field(scanned.text, "key"),
+        "receipt_id": "R-1",
+        "total": "12,50",
+        "sku": ["latte", "", ""],
+        "category": ["coffee", "", ""],
+        "price": ["12.50", "", ""],
         "quantity": ["1", "1", "1"],
     }
     booked = client.post("/till/purchase", data=form)
@@ -154,7 +165,14 @@ def test_scan_book_retry_and_return(
 
     returned = client.post(
         "/till/return",
-        data={"csrf": csrf, "key": "ret-1", "receipt_id": "R-1", "total": "5.00", "sku": [""], "quantity": ["1"]},
+        data={
+            "csrf": csrf,
+            "key": "ret-1",
+            "receipt_id": "R-1",
+            "total": "5.00",
+            "sku": [""],
+            "quantity": ["1"],
+        },
     )
     assert returned.status_code == 200, returned.text
     assert "points taken back" in returned.text

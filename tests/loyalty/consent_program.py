@@ -99,7 +99,9 @@ def publish(client: TestClient, headers: dict[str, str], source: str = PROGRAM) 
 def sign_up(client: TestClient, email: str, name: str = "Member") -> tuple[int, dict[str, str]]:
     from tests.conftest import login
 
-    response = client.post("/api/v1/members", json={"email": email, "password": "correct horse", "display_name": name})
+    response = client.post(
+        "/api/v1/members", json={"email": email, "password": "correct horse", "display_name": name}
+    )
     assert response.status_code == 201, response.text
     return response.json()["id"], login(client, email, "correct horse")
 

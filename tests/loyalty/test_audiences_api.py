@@ -14,7 +14,11 @@ def _members(client: TestClient) -> dict[str, int]:
         member_id, headers = sign_up(client, f"{name}@example.org")
         ids[name] = member_id
         if channels is None or channels:
-            client.put("/api/v1/me/consents/newsletter", json={"granted": True, "channels": channels}, headers=headers)
+            client.put(
+                "/api/v1/me/consents/newsletter",
+                json={"granted": True, "channels": channels},
+                headers=headers,
+            )
         if name == "ana":
             client.put("/api/v1/me/profile/favourite_drink", json={"value": "tea"}, headers=headers)
     return ids
@@ -26,10 +30,14 @@ def test_audience_excludes_members_without_consent_for_its_channel_and_over_the_
     marketer = staff_headers("marketer")
     publish(client, marketer)
     ids = _members(client)  # cem's email is only pending: no mailed link was followed
-    email = client.post("/api/v1/admin/audiences", json={"purpose": "newsletter", "channel": "email"}, headers=marketer)
+    email = client.post(
+        "/api/v1/admin/audiences", json={"purpose": "newsletter", "channel": "email"}, headers=marketer
+    )
     assert email.status_code == 201, email.text
     assert email.json()["member_ids"] == []
-    post = client.post("/api/v1/admin/audiences", json={"purpose": "newsletter", "channel": "post"}, headers=marketer)
+    post = client.post(
+        "/api/v1/admin/audiences", json={"purpose": "newsletter", "channel": "post"}, headers=marketer
+    )
     assert post.json()["member_ids"] == [ids["ana"], ids["ben"], ids["cem"]]
     exported = client.post(f"/api/v1/admin/audiences/{post.json()['id']}/export", headers=marketer)
     assert exported.status_code == 200, exported.text
@@ -42,7 +50,9 @@ def test_audience_excludes_members_without_consent_for_its_channel_and_over_the_
     assert client.get(f"/api/v1/admin/audiences/{post.json()['id']}", headers=marketer).json()["count"] == 3
     with database.session() as session:
         entries = audit_service.entries(session, action="audience.export")
-    assert len(entries) == 1 and '"count": 3' in entries[0].details and '"channel": "post"' in entries[0].details
+    assert (
+        len(entries) == 1 and '"count": 3' in entries[0].details and '"channel": "post"' in entries[0].details
+    )
 
 
 def staff_headers_again(client: TestClient) -> dict[str, str]:
@@ -69,7 +79,15 @@ def test_condition_is_checked_against_the_purpose(client: TestClient, staff_head
         headers=marketer,
     )
     assert bad.status_code == 422 and bad.json()["diagnostics"]
-    sms = client.post("/api/v1/admin/audiences", json={"purpose": "newsletter", "channel": "sms"}, headers=marketer)
+    sms = client.post(
+        "/api/v1/admin/audiences", json={"purpose": "newsletter", "channel": "sms"}, headers=marketer
+    )
     assert sms.status_code == 422
-    assert client.post("/api/v1/admin/audiences", json={"purpose": "newsletter", "channel": "post"},
-                       headers=staff_headers("cashier")).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/admin/audiences",
+            json={"purpose": "newsletter", "channel": "post"},
+            headers=staff_headers("cashier"),
+        ).status_code
+        == 403
+    )

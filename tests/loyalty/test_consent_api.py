@@ -19,9 +19,13 @@ SCHEMA = json.loads((SHARED / "specs" / "kantara-consent-receipt-v1_1-schema.jso
 def purchase(database, clock, member_id: int, key: str) -> list[str]:  # type: ignore[no-untyped-def]
     with database.session() as session:
         outcome = engine_service.process_event(
-            session, member_id=member_id, event_type="purchase",
+            session,
+            member_id=member_id,
+            event_type="purchase",
             data={"total": "10.00", "store": "berlin-1", "items": []},
-            at=clock.now(), now=clock.now(), idempotency_key=key,
+            at=clock.now(),
+            now=clock.now(),
+            idempotency_key=key,
         )
     return [effect["rule"] for effect in outcome.effects]
 
@@ -59,11 +63,21 @@ def test_rule_fires_only_after_grant_and_stops_after_withdrawal(  # type: ignore
 def test_grant_validation(client: TestClient, staff_headers, member_headers) -> None:  # type: ignore[no-untyped-def]
     publish(client, staff_headers("marketer"))
     put = client.put
-    assert put("/api/v1/me/consents/loyalty", json={"granted": False}, headers=member_headers).status_code == 422
+    assert (
+        put("/api/v1/me/consents/loyalty", json={"granted": False}, headers=member_headers).status_code == 422
+    )
     assert put("/api/v1/me/consents/nope", json={"granted": True}, headers=member_headers).status_code == 404
-    assert put("/api/v1/me/consents/newsletter", json={"granted": True, "channels": ["sms"]},
-               headers=member_headers).status_code == 422
-    post = put("/api/v1/me/consents/newsletter", json={"granted": True, "channels": ["post"]}, headers=member_headers)
+    assert (
+        put(
+            "/api/v1/me/consents/newsletter",
+            json={"granted": True, "channels": ["sms"]},
+            headers=member_headers,
+        ).status_code
+        == 422
+    )
+    post = put(
+        "/api/v1/me/consents/newsletter", json={"granted": True, "channels": ["post"]}, headers=member_headers
+    )
     assert post.json()["consent"]["channels"] == {"email": "none", "post": "granted"}
     assert post.json()["consent"]["state"] == "granted"
 
@@ -155,4 +169,7 @@ def test_history_needs_dpo_or_admin(client: TestClient, staff_headers) -> None: 
     publish(client, marketer)
     member_id, _ = sign_up(client, "mia@example.org")
     assert client.get(f"/api/v1/admin/members/{member_id}/consents", headers=marketer).status_code == 403
-    assert client.get(f"/api/v1/admin/members/{member_id}/consents", headers=staff_headers("admin")).status_code == 200
+    assert (
+        client.get(f"/api/v1/admin/members/{member_id}/consents", headers=staff_headers("admin")).status_code
+        == 200
+    )

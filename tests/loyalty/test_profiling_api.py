@@ -31,7 +31,12 @@ def test_next_question_never_names_a_field_no_rule_reads(client: TestClient, sta
     answers = {"birthday": "1990-05-17", "favourite_drink": "tea"}
     while (field := _question(client, member)) is not None:
         asked.append(field)
-        assert client.put(f"/api/v1/me/profile/{field}", json={"value": answers[field]}, headers=member).status_code == 200
+        assert (
+            client.put(
+                f"/api/v1/me/profile/{field}", json={"value": answers[field]}, headers=member
+            ).status_code
+            == 200
+        )
         assert _question(client, member) is None  # at most one question per visit
         member = _later(client, clock, timedelta(minutes=31))
     assert asked == ["birthday", "favourite_drink"]
@@ -67,11 +72,17 @@ def test_answer_stores_grants_ticked_purposes_and_is_rewarded(client: TestClient
     assert response.json()["points"] == 30 + 50  # welcome for the opt-in, then the profile_shared reward
     assert consent_of(client, member, "personalised_offers")["state"] == "granted"
     profile = client.get("/api/v1/me/profile", headers=member).json()
-    assert profile == [{
-        "field": "birthday", "label": "Birthday", "type": "date", "value": "1990-05-17",
-        "purposes": ["personalised_offers"], "shared_at": profile[0]["shared_at"],
-        "updated_at": profile[0]["updated_at"],
-    }]
+    assert profile == [
+        {
+            "field": "birthday",
+            "label": "Birthday",
+            "type": "date",
+            "value": "1990-05-17",
+            "purposes": ["personalised_offers"],
+            "shared_at": profile[0]["shared_at"],
+            "updated_at": profile[0]["updated_at"],
+        }
+    ]
     again = client.put("/api/v1/me/profile/birthday", json={"value": "1990-05-18"}, headers=member)
     assert again.json()["points"] == 0  # correcting a value is not a new share
 
@@ -79,12 +90,17 @@ def test_answer_stores_grants_ticked_purposes_and_is_rewarded(client: TestClient
 def test_bad_values_are_422_and_store_nothing(client: TestClient, staff_headers) -> None:  # type: ignore[no-untyped-def]
     publish(client, staff_headers("marketer"))
     _, member = sign_up(client, "mia@example.org")
-    for field, value in [("birthday", "17.05.1990"), ("favourite_drink", "beer"), ("shoe_size", "big"),
-                         ("birthday", None)]:
+    for field, value in [
+        ("birthday", "17.05.1990"),
+        ("favourite_drink", "beer"),
+        ("shoe_size", "big"),
+        ("birthday", None),
+    ]:
         response = client.put(f"/api/v1/me/profile/{field}", json={"value": value}, headers=member)
         assert response.status_code == 422, (field, value, response.text)
-    response = client.put("/api/v1/me/profile/birthday", json={"value": "1990-05-17", "consent": ["newsletter"]},
-                          headers=member)
+    response = client.put(
+        "/api/v1/me/profile/birthday", json={"value": "1990-05-17", "consent": ["newsletter"]}, headers=member
+    )
     assert response.status_code == 422
     assert client.put("/api/v1/me/profile/nope", json={"value": "x"}, headers=member).status_code == 404
     assert client.get("/api/v1/me/profile", headers=member).json() == []

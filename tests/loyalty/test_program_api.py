@@ -9,7 +9,11 @@ def test_publish_and_read(client: TestClient, staff_headers) -> None:  # type: i
     marketer = staff_headers("marketer")
     body = publish(client, marketer)
     assert body["version"] == 1
-    assert {p["name"] for p in body["program"]["purposes"]} == {"loyalty", "personalised_offers", "newsletter"}
+    assert {p["name"] for p in body["program"]["purposes"]} == {
+        "loyalty",
+        "personalised_offers",
+        "newsletter",
+    }
     assert body["notice_versions"] == {"loyalty": "1", "newsletter": "1", "personalised_offers": "1"}
     read = client.get("/api/v1/admin/program", headers=marketer)
     assert read.status_code == 200
@@ -18,7 +22,9 @@ def test_publish_and_read(client: TestClient, staff_headers) -> None:  # type: i
 
 def test_publish_json_body(client: TestClient, staff_headers) -> None:  # type: ignore[no-untyped-def]
     marketer = staff_headers("marketer")
-    response = client.put("/api/v1/admin/program", json={"source": [["main.rules", PROGRAM]]}, headers=marketer)
+    response = client.put(
+        "/api/v1/admin/program", json={"source": [["main.rules", PROGRAM]]}, headers=marketer
+    )
     assert response.status_code == 200, response.text
     assert response.json()["sources"][0][0] == "main.rules"
 
@@ -29,7 +35,9 @@ def test_broken_program_is_422_with_diagnostics_and_changes_nothing(  # type: ig
     marketer = staff_headers("marketer")
     publish(client, marketer)
     broken = PROGRAM.replace("reads birthday\n", "")
-    response = client.put("/api/v1/admin/program", content=broken, headers={**marketer, "Content-Type": "text/plain"})
+    response = client.put(
+        "/api/v1/admin/program", content=broken, headers={**marketer, "Content-Type": "text/plain"}
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "compile_error"
@@ -62,7 +70,9 @@ def test_changed_text_is_a_new_notice_version_and_consents_keep_theirs(  # type:
 
 def test_roles(client: TestClient, staff_headers, member_headers) -> None:  # type: ignore[no-untyped-def]
     cashier = staff_headers("cashier")
-    response = client.put("/api/v1/admin/program", content=PROGRAM, headers={**cashier, "Content-Type": "text/plain"})
+    response = client.put(
+        "/api/v1/admin/program", content=PROGRAM, headers={**cashier, "Content-Type": "text/plain"}
+    )
     assert response.status_code == 403
     assert client.get("/api/v1/admin/program", headers=member_headers).status_code == 403
     assert client.get("/api/v1/admin/program", headers=staff_headers("admin")).status_code == 404

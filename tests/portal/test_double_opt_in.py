@@ -19,7 +19,9 @@ def _link(mail_dir: Path, subject_part: str) -> str:
     raise AssertionError("no confirmation mail")
 
 
-def test_email_channel_is_pending_until_the_link_is_confirmed(client: TestClient, staff_headers, settings) -> None:  # type: ignore[no-untyped-def]
+def test_email_channel_is_pending_until_the_link_is_confirmed(
+    client: TestClient, staff_headers, settings
+) -> None:  # type: ignore[no-untyped-def]
     publish(client, staff_headers("marketer"))
     _, member = sign_up(client, "mia@example.org")
     response = client.put("/api/v1/me/consents/newsletter", json={"granted": True}, headers=member)
@@ -38,8 +40,12 @@ def test_email_channel_is_pending_until_the_link_is_confirmed(client: TestClient
     confirmed = client.post("/consents/confirm", data={"token": token})  # no login needed
     assert confirmed.status_code == 200 and "confirmed" in confirmed.text
     assert consent_of(client, member, "newsletter")["channels"] == {"email": "granted", "post": "granted"}
-    assert client.post("/consents/confirm", data={"token": token}).status_code == 200  # a second click is harmless
-    actions = [r["collectionMethod"] for r in client.get("/api/v1/me/consent-receipts", headers=member).json()]
+    assert (
+        client.post("/consents/confirm", data={"token": token}).status_code == 200
+    )  # a second click is harmless
+    actions = [
+        r["collectionMethod"] for r in client.get("/api/v1/me/consent-receipts", headers=member).json()
+    ]
     assert actions == ["opt-in via api", "double opt-in via portal"]
 
 
@@ -47,20 +53,30 @@ def test_base_url_setting_is_used_for_the_link(client: TestClient, staff_headers
     settings.base_url = "https://loyalty.example.com/"
     publish(client, staff_headers("marketer"))
     _, member = sign_up(client, "mia@example.org")
-    client.put("/api/v1/me/consents/newsletter", json={"granted": True, "channels": ["email"]}, headers=member)
-    assert _link(settings.mail_dir, "Newsletter").startswith("https://loyalty.example.com/consents/confirm?token=")
+    client.put(
+        "/api/v1/me/consents/newsletter", json={"granted": True, "channels": ["email"]}, headers=member
+    )
+    assert _link(settings.mail_dir, "Newsletter").startswith(
+        "https://loyalty.example.com/consents/confirm?token="
+    )
 
 
-def test_expired_or_withdrawn_links_confirm_nothing(client: TestClient, staff_headers, settings, clock) -> None:  # type: ignore[no-untyped-def]
+def test_expired_or_withdrawn_links_confirm_nothing(
+    client: TestClient, staff_headers, settings, clock
+) -> None:  # type: ignore[no-untyped-def]
     publish(client, staff_headers("marketer"))
     _, member = sign_up(client, "mia@example.org")
-    client.put("/api/v1/me/consents/newsletter", json={"granted": True, "channels": ["email"]}, headers=member)
+    client.put(
+        "/api/v1/me/consents/newsletter", json={"granted": True, "channels": ["email"]}, headers=member
+    )
     token = _link(settings.mail_dir, "Newsletter").split("token=")[1]
     clock.advance(timedelta(hours=settings.double_opt_in_hours + 1))
     assert client.post("/consents/confirm", data={"token": token}).status_code == 410
     clock.advance(timedelta(hours=-settings.double_opt_in_hours - 1))
     assert consent_of(client, member, "newsletter")["channels"]["email"] == "pending"
-    client.put("/api/v1/me/consents/newsletter", json={"granted": False, "channels": ["email"]}, headers=member)
+    client.put(
+        "/api/v1/me/consents/newsletter", json={"granted": False, "channels": ["email"]}, headers=member
+    )
     response = client.post("/consents/confirm", data={"token": token})
     assert response.status_code == 410 and "no longer valid" in response.text
     assert consent_of(client, member, "newsletter")["channels"]["email"] == "withdrawn"
