@@ -219,10 +219,12 @@ def purchase(
         for s, c, p, q in zip(sku or [], category or [], price or [], quantity or [], strict=False)
         if s.strip()
     ]
-    context = {"code": code, "member": None}
+    context: dict[str, Any] = {"code": code, "member": None}
     try:
         context["member"] = pos_service.identify(session, code=code, now=now, settings=settings)
-        body = PurchaseIn(code=code, receipt_id=receipt, store=store, total=_money(total), items=items)
+        body = PurchaseIn.model_validate(
+            {"code": code, "receipt_id": receipt, "store": store, "total": _money(total), "items": items}
+        )
         _, result = pos_service.book_purchase(
             session, body=body, key=key, staff_id=staff.id, now=now, settings=settings
         )

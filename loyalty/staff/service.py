@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from loyalty.auth.security import hash_password, verify_password
 from loyalty.errors import Conflict, InvalidInput, NotFound
@@ -57,4 +57,4 @@ def authenticate(session: Session, *, email: str, password: str) -> Staff | None
 
 
 def list_staff(session: Session) -> list[Staff]:
-    return list(session.exec(select(Staff).order_by(Staff.id)))
+    return list(session.exec(select(Staff).order_by(col(Staff.id))))
