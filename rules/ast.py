@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -27,7 +28,7 @@ class Literal(Expr):
     """kind: number, string, money, date, duration, weekday, bool."""
 
     kind: str
-    value: object  # int|Decimal, str, Decimal, date, (amount, unit), weekday code, bool
+    value: Any  # by kind: int|Decimal, str, Decimal, date, Duration, weekday code, bool
     currency: str = ""
 
 

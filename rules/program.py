@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from . import ast as A
@@ -97,7 +97,7 @@ def describe_award(award: A.Award | None) -> str | None:
     amount = unparse(award.amount)
     unit = "point" if amount == "1" else "points"
     if award.per is not None:
-        return f"{amount} {unit} per {award.per} {award.per_currency} of {unparse(award.of)}"
+        return f"{amount} {unit} per {award.per} {award.per_currency} of {unparse(cast(A.Expr, award.of))}"
     return f"{amount} {unit}"
 
 

@@ -6,7 +6,7 @@ import calendar
 import math
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -84,6 +84,10 @@ def number(value: Any) -> int | Decimal | None:
     return money(value)
 
 
+@overload
+def as_date(value: date) -> date: ...
+@overload
+def as_date(value: Any) -> date | None: ...
 def as_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -300,6 +304,13 @@ class Result:
     # The seven fields the generated code sets live in slots; what is made when first read
     # goes to the instance dict, with None as the class default (no AttributeError raised).
     __slots__ = ("program", "event", "at", "history", "raw", "figures", "reasons", "__dict__")
+    program: Program
+    event: dict
+    at: datetime | None
+    history: Any
+    raw: list[tuple[int, int]]
+    figures: dict | None
+    reasons: dict | None
     _ctx: EventContext | None = None
     _effects: list[Effect] | None = None
     _not_fired: list[NotFired] | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from . import ast as A
 
 _PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
@@ -46,7 +48,7 @@ def unparse(e: A.Expr, parent: int = 0) -> str:
     if isinstance(e, A.Quant):
         where = f" where {unparse(e.cond)}" if e.cond is not None else ""
         if e.kind == "sum":
-            text = f"sum {unparse(e.value, 5)} for {e.var} in {unparse(e.iterable, 5)}{where}"
+            text = f"sum {unparse(cast(A.Expr, e.value), 5)} for {e.var} in {unparse(e.iterable, 5)}{where}"
         else:
             text = f"{e.kind} {e.var} in {unparse(e.iterable, 5)}{where}"
         return f"({text})" if parent else text
