@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import ast as A
@@ -221,13 +222,13 @@ class Checker:
             elif amount <= 0:
                 self.report.error(award.amount.pos, "an award must be more than zero points")
             if award.per_currency != settings.currency:
-                self.report.error(award.per_pos, f"currency {award.per_currency} is not the "
+                self.report.error(cast(A.Pos, award.per_pos), f"currency {award.per_currency} is not the "
                                   f"program's currency {settings.currency}")
             if award.per <= 0:
-                self.report.error(award.per_pos, "'per' needs an amount above zero")
-            of_ty = self.exprs.check(award.of, scope)
+                self.report.error(cast(A.Pos, award.per_pos), "'per' needs an amount above zero")
+            of_ty = self.exprs.check(cast(A.Expr, award.of), scope)  # set with `per`
             if of_ty not in ("money", "any"):
-                self.report.error(award.of.pos, f"'of' needs money, not {of_ty}")
+                self.report.error(cast(A.Expr, award.of).pos, f"'of' needs money, not {of_ty}")
             return
         if ty not in ("number", "any"):
             self.report.error(award.amount.pos, f"an award needs a number of points, not {ty}")
@@ -236,7 +237,7 @@ class Checker:
             self.report.error(award.amount.pos, "an award must be more than zero points")
 
     def _groups(self, rules: dict) -> None:
-        seen: dict[tuple[str, int], A.RuleDecl] = {}
+        seen: dict[tuple[str, int | None], A.RuleDecl] = {}
         for rule in self.m.rules:
             if rule.group is None:
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import TypeGuard, cast
 
 from . import ast as A
 from .runtime import WEEKDAY_CODES
@@ -145,9 +146,9 @@ class ExprGen:
             return None
         value_code = start = None
         if e.kind == "sum":
-            if _mentions_outside(e.value, e.var):
+            if _mentions_outside(cast(A.Expr, e.value), e.var):  # a sum has its summed expression
                 return None
-            value_code = self.gen(e.value, {**env, e.var: "it"})
+            value_code = self.gen(cast(A.Expr, e.value), {**env, e.var: "it"})
             start = "_ZERO" if self.types.get(id(e)) == "money" else "0"
             keys = _constant_strings(other)
             if self.sum_helpers is not None and keys is not None:
@@ -174,7 +175,7 @@ class ExprGen:
             target = entry[0]
             if entry[3] is not None:
                 if cond.op == "in":
-                    entry[3].update(i.value for i in other.items)
+                    entry[3].update(cast(A.Literal, i).value for i in cast(A.ListExpr, other).items)
                 elif isinstance(other, A.Literal):
                     entry[3].add(other.value)
                 else:
@@ -186,12 +187,13 @@ class ExprGen:
             return {"any": f"({wanted} in {count})", "all": f"({count}.keys() <= {{{wanted}}})",
                     "count": f"{count}.get({wanted}, 0)",
                     "sum": f"{target}.get({wanted}, {default})"}[e.kind]
-        values = self.const(frozenset(i.value for i in other.items))
+        values = self.const(frozenset(cast(A.Literal, i).value for i in cast(A.ListExpr, other).items))
         if e.kind == "any":
             return f"(not {count}.keys().isdisjoint({values}))"
         if e.kind == "all":
             return f"({count}.keys() <= {values})"
-        parts = " + ".join(f"{target}.get({i.value!r}, {default})" for i in other.items)
+        parts = " + ".join(f"{target}.get({cast(A.Literal, i).value!r}, {default})"
+                           for i in cast(A.ListExpr, other).items)
         return f"({parts})"
 
     def gen(self, e: A.Expr, env: dict[str, str] | None = None) -> str:
@@ -234,7 +236,7 @@ class ExprGen:
 
     def _call(self, e: A.Call, env) -> str:
         if e.func in HISTORY_FUNCTIONS:
-            duration = e.args[0].value
+            duration = cast(A.Literal, e.args[0]).value
             self.uses.update({"fig", "mid", "at"})
             return (f"_figure(fig, history, mid, at, {e.func!r}, {duration.amount!r}, "
                     f"{duration.unit!r})")
@@ -255,7 +257,8 @@ class ExprGen:
                not in env) for i in e.items):
             values = []
             for item in e.items:
-                values.append(self.tiers[item.name] if isinstance(item, A.Name) else item.value)
+                values.append(self.tiers[item.name] if isinstance(item, A.Name)
+                              else cast(A.Literal, item).value)
             return self.const(frozenset(values) if values else ())
         return "(" + "".join(self.gen(i, env) + ", " for i in e.items) + ")"
 
@@ -270,7 +273,7 @@ class ExprGen:
             return f"({arg}.weekday() {op} {self.const(frozenset(weekdays))})"
         left = self.gen(e.left, env)
         if op in ("+", "-") and self.types.get(id(e.right)) == "duration":
-            duration = e.right.value
+            duration = cast(A.Literal, e.right).value
             amount = duration.amount if op == "+" else -duration.amount
             return f"_shift({left}, {amount!r}, {duration.unit!r})"
         right = self.gen(e.right, env)
@@ -294,7 +297,7 @@ class ExprGen:
             return f"{e.kind}({cond} for {var} in {iterable})"
         if e.kind == "count":
             return f"sum(1 for {var} in {iterable} if {cond})"
-        value = self.gen(e.value, inner)
+        value = self.gen(cast(A.Expr, e.value), inner)
         start = "_ZERO" if self.types.get(id(e)) == "money" else "0"
         where = f" if {cond}" if cond is not None else ""
         return f"sum(({value} for {var} in {iterable}{where}), {start})"
@@ -305,7 +308,7 @@ def _constant_strings(e: A.Expr) -> frozenset | None:
         return frozenset([e.value])
     if isinstance(e, A.ListExpr) and all(isinstance(i, A.Literal) and i.kind == "string"
                                          for i in e.items):
-        return frozenset(i.value for i in e.items)
+        return frozenset(cast(A.Literal, i).value for i in e.items)
     return None
 
 
@@ -314,10 +317,10 @@ def _weekday_numbers(e: A.Expr) -> list[int] | None:
     items = e.items if isinstance(e, A.ListExpr) else [e]
     if not items or not all(isinstance(i, A.Literal) and i.kind == "weekday" for i in items):
         return None
-    return [WEEKDAY_CODES.index(i.value) for i in items]
+    return [WEEKDAY_CODES.index(cast(A.Literal, i).value) for i in items]
 
 
-def _is_var_attr(e: A.Expr, var: str) -> bool:
+def _is_var_attr(e: A.Expr, var: str) -> TypeGuard[A.Attr]:
     return isinstance(e, A.Attr) and isinstance(e.obj, A.Name) and e.obj.name == var
 
 

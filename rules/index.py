@@ -30,6 +30,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeGuard, cast
 
 from . import ast as A
 from .codegen import ExprGen, conjuncts
@@ -73,7 +74,7 @@ class RuleIndex:
         return seen
 
 
-def _is_event_attr(e: A.Expr, attrs: tuple[str, ...] | None = None) -> bool:
+def _is_event_attr(e: A.Expr, attrs: tuple[str, ...] | None = None) -> TypeGuard[A.Attr]:
     return (isinstance(e, A.Attr) and isinstance(e.obj, A.Name) and e.obj.name != "member"
             and (attrs is None or e.attr in attrs))
 
@@ -84,7 +85,7 @@ def _string_keys(op: str, other: A.Expr) -> frozenset | None:
         return frozenset([other.value])
     if op == "in" and isinstance(other, A.ListExpr) and all(
             isinstance(i, A.Literal) and i.kind == "string" for i in other.items):
-        return frozenset(i.value for i in other.items)
+        return frozenset(cast(A.Literal, i).value for i in other.items)
     return None
 
 
@@ -124,9 +125,9 @@ def _items_guard(conj: A.Expr, types: dict) -> tuple[str, frozenset] | None:
             return None
     elif not (isinstance(conj, A.Quant) and conj.kind == "any"):
         return None
-    if holds_when_empty or not _is_event_attr(quant.iterable, ("items",)):
+    if holds_when_empty or not _is_event_attr(cast(A.Quant, quant).iterable, ("items",)):
         return None
-    return _key_test(quant.cond, quant.var, types)
+    return _key_test(cast(A.Quant, quant).cond, cast(A.Quant, quant).var, types)
 
 
 def _attr_guard(conj: A.Expr, types: dict) -> tuple[str, frozenset] | None:

@@ -7,17 +7,23 @@ compiled program agrees with `interpret()` on generated events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from . import ast as A
 from . import runtime as rt
 from .codegen import conjuncts
 from .schema import HISTORY_FUNCTIONS
 
-_READERS = {"text": rt.as_text, "choice": rt.as_text, "number": rt.number, "date": rt.as_date,
-            "bool": rt.as_bool}
+if TYPE_CHECKING:
+    from .program import RuleInfo
+
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "text": rt.as_text, "choice": rt.as_text, "number": rt.number, "date": rt.as_date,
+    "bool": rt.as_bool}
 EVAL_ERRORS = (TypeError, AttributeError, ValueError, ArithmeticError, KeyError)
 
 
@@ -59,7 +65,7 @@ class Evaluator:
             return [self.value(i, env) for i in e.items]
         if isinstance(e, A.Quant):
             return self._quant(e, env)
-        return self._binary(e, env)
+        return self._binary(cast(A.Binary, e), env)
 
     def _attr(self, e: A.Attr, env):
         obj = e.obj
@@ -90,7 +96,7 @@ class Evaluator:
 
     def _call(self, e: A.Call, env):
         if e.func in HISTORY_FUNCTIONS:
-            duration = e.args[0].value
+            duration = cast(A.Literal, e.args[0]).value
             return self.ctx.figure(self.history, e.func, duration.amount, duration.unit)
         arg = self.value(e.args[0], env)
         if e.func in ("year", "month", "day", "hour"):
@@ -113,11 +119,11 @@ class Evaluator:
         if e.kind == "any":
             return any(True for _ in matching())
         if e.kind == "all":
-            return all(self.value(e.cond, {**env, e.var: item}) for item in items)
+            return all(self.value(cast(A.Expr, e.cond), {**env, e.var: item}) for item in items)
         if e.kind == "count":
             return sum(1 for _ in matching())
         start = rt.ZERO if isinstance(e.value, A.Expr) and self._is_money(e) else 0
-        return sum((self.value(e.value, inner) for inner in matching()), start)
+        return sum((self.value(cast(A.Expr, e.value), inner) for inner in matching()), start)
 
     def _is_money(self, e: A.Quant) -> bool:
         return self.program._checked.types.get(id(e)) == "money"
@@ -154,7 +160,8 @@ def award_points(ev: Evaluator, award: A.Award | None) -> int:
     if award is None:
         return 0
     if award.per is not None:
-        return rt.per_points(award.amount.value, award.per, ev.value(award.of))
+        return rt.per_points(cast(A.Literal, award.amount).value, award.per,
+                             ev.value(cast(A.Expr, award.of)))
     return rt.floor_points(ev.value(award.amount))
 
 
@@ -172,8 +179,8 @@ def run_rule(program, info, ev: Evaluator, history) -> Outcome:
     """The reference semantics of one rule (before group resolution)."""
     decl: A.RuleDecl = info.decl
     today = ev.today() if (decl.valid_from or decl.valid_until) else None
-    if (decl.valid_from and today < decl.valid_from) or (
-            decl.valid_until and today > decl.valid_until):
+    if (decl.valid_from and cast(date, today) < decl.valid_from) or (
+            decl.valid_until and cast(date, today) > decl.valid_until):
         return Outcome("valid", detail=today)
     if info.consent_required and info.purpose not in (ev.member.get("consents") or ()):
         return Outcome("consent")
@@ -230,7 +237,7 @@ def interpret(program, event: dict, history=None) -> list[PlainEffect]:
         outcome = run_rule(program, info, ev, history)
         if outcome.stage == "fired":
             fired.append((info, outcome.points))
-    best: dict[str, object] = {}
+    best: dict[str, RuleInfo] = {}
     for info, _ in fired:
         if info.group is not None and (info.group not in best
                                        or info.priority > best[info.group].priority):

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -106,6 +107,10 @@ def _unquote(token: Token) -> str:
 class _Build(Transformer):
     """Builds rules.ast nodes; clauses become (kind, pos, value) triples for their block."""
 
+    # Set by parse_module / parse_condition before transforming.
+    duplicates: list[tuple[str, A.Pos]]
+    bad_dates: list[tuple[str, A.Pos]]
+
     def __init__(self, filename: str, text: str):
         super().__init__()
         self.filename = filename
@@ -119,7 +124,7 @@ class _Build(Transformer):
         def walk(node: Tree):
             children = [walk(c) if type(c) is Tree else c for c in node.children]
             name = node.data
-            method = methods.get(name)
+            method: Any = methods.get(name)  # a builder method, or False for a plain Tree
             if method is None:
                 method = methods[name] = getattr(getattr(type(self), name, None), "base_func",
                                                  False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeGuard, cast
 
 from . import ast as A
 from .diagnostics import Reporter, did_you_mean
@@ -208,9 +209,10 @@ class ExprChecker:
         if e.cond is not None:
             self._want_bool(e.cond, self.check(e.cond, sc, inner), "'where'")
         if e.kind == "sum":
-            vty = self.check(e.value, sc, inner)
+            vty = self.check(cast(A.Expr, e.value), sc, inner)  # a sum has its summed expression
             if vty not in ("number", "money", ANY):
-                self.report.error(e.value.pos, f"sum adds numbers or money, not {describe(vty)}")
+                self.report.error(cast(A.Expr, e.value).pos,
+                                  f"sum adds numbers or money, not {describe(vty)}")
                 return ANY
             return vty
         return "number" if e.kind == "count" else "bool"
@@ -339,7 +341,7 @@ class ExprChecker:
                                   f"'{decl.name}'" + did_you_mean(str(value.value), decl.options))
 
 
-def _is_attr(e: A.Expr, obj: str, attr: str | None) -> bool:
+def _is_attr(e: A.Expr, obj: str, attr: str | None) -> TypeGuard[A.Attr]:
     return (isinstance(e, A.Attr) and isinstance(e.obj, A.Name) and e.obj.name == obj
             and (attr is None or e.attr == attr))
 
