@@ -74,7 +74,7 @@ def compile_program(source: Source, *, filename: str = "<program>",
 
 def build_program(files, checked: Checked, warnings: list[Diagnostic]) -> Program:
     module = checked.module
-    basis = {p.name: p.basis for p in module.purposes}
+    basis: dict[str | None, str | None] = {p.name: p.basis for p in module.purposes}
     purposes = [
         PurposeInfo(p.name, p.title, p.text, p.basis, [c for c, _ in p.channels], p.dpv,
                     p.pos.line, p.pos.filename)

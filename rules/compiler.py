@@ -12,8 +12,10 @@ selects, still in declaration order.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, cast
 
 from . import ast as A
 from . import runtime as rt
@@ -40,7 +42,7 @@ class Emitter:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.consts: dict[tuple, str] = {}
-        self.namespace: dict[str, object] = {}
+        self.namespace: dict[str, Any] = {}
         self.helpers: list[str] = []  # module-level functions the evaluator calls
 
     def emit(self, depth: int, line: str) -> None:
@@ -111,7 +113,7 @@ def resolve_groups(rules: list, raw: list, reasons: dict | None):
             kept.append(entry)
         else:
             reasons = reasons if reasons is not None else {}
-            reasons[entry[0]] = ("group", rules[winner[0]].name)
+            reasons[entry[0]] = ("group", rules[cast(tuple, winner)[0]].name)
     return kept, reasons
 
 
@@ -343,7 +345,7 @@ class ProgramCompiler:
         return {key for key, n in counts.items() if n > 1}
 
     def _rule(self, info, gen: ExprGen, shared, shared_names, uses,
-              decided: set[int] = frozenset()) -> list[str]:
+              decided: Set[int] = frozenset()) -> list[str]:
         decl: A.RuleDecl = info.decl
         block = Block(2)
         block.emit(f"# rule {info.name}")
@@ -436,8 +438,8 @@ class ProgramCompiler:
         if award is None:
             return "0"
         if award.per is not None:
-            amount = award.amount.value
-            of = gen.gen(award.of)
+            amount = cast(A.Literal, award.amount).value
+            of = gen.gen(cast(A.Expr, award.of))
             per = self.out.const(award.per)
             scale = "" if amount == 1 else f"{amount!r} * "
             # N × ⌊X / M⌋ inline; __floor__ is int() of a positive value, without int()'s

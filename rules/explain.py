@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 from . import ast as A
 from . import runtime as rt
@@ -61,7 +62,7 @@ def describe(e: A.Expr, ev: Evaluator, held: bool) -> str:
         return text if held else f"not: {text}"
     if isinstance(e, A.Quant) and e.kind in ("any", "all"):
         items = ev.value(e.iterable)
-        matching = sum(1 for item in items if ev.value(e.cond, {e.var: item}))
+        matching = sum(1 for item in items if ev.value(cast(A.Expr, e.cond), {e.var: item}))
         text = f"{unparse(e)} ({matching} of {len(items)} match)"
         return text if held else f"not: {text}"
     text = unparse(e)
@@ -81,7 +82,7 @@ def why_fired(effect: rt.Effect) -> str:
         parts = [describe(c, ev, True) for c in _source_order(decl.when)]
         award = decl.award
         if award is not None and award.per is not None:
-            of = fmt(ev.value(award.of), ctx.program, "money")
+            of = fmt(ev.value(cast(A.Expr, award.of)), ctx.program, "money")
             parts.append(f"{info.award} = {of} → {award_points(ev, award)} points")
         elif award is not None and not isinstance(award.amount, A.Literal):
             parts.append(f"award {unparse(award.amount)} = {ev.value(award.amount)}")
@@ -93,7 +94,7 @@ def why_fired(effect: rt.Effect) -> str:
         parts.append(f"consent to {info.purpose}")
     reason = (ctx.reasons or {}).get(info.index)
     if reason and reason[0] == "cap":
-        cap, period = decl.cap
+        cap, period = cast("tuple[int, str | None]", decl.cap)
         parts.append(f"cut to {effect.points} points by cap {cap} points per member"
                      f"{_period(period)} ({reason[1][1]} already awarded)")
     elif reason and reason[0] == "budget":
@@ -123,10 +124,10 @@ def why_not(info, ctx: rt.EventContext) -> str:
         if kind == "group":
             return f"lost to higher priority rule '{data}' in group '{info.group}'"
         if kind == "limit":
-            count, period = decl.limit
+            count, period = cast("tuple[int, str | None]", decl.limit)
             return f"limit reached: fired {data[0]} of {count} times per member{_period(period)}"
         if kind == "cap":
-            cap, period = decl.cap
+            cap, period = cast("tuple[int, str | None]", decl.cap)
             return f"cap reached: {data[1]} of {cap} points per member{_period(period)}"
         if kind == "budget":
             return f"budget reached: {data} of {decl.budget} points"
@@ -141,9 +142,9 @@ def why_not(info, ctx: rt.EventContext) -> str:
     if stage == "consent":
         return f"no consent for purpose {info.purpose}"
     if stage == "shared":
-        return "not shared: " + ", ".join(outcome.detail)
+        return "not shared: " + ", ".join(cast("list[str]", outcome.detail))
     if stage == "condition":
-        return describe(outcome.failed, ev, False)
+        return describe(cast(A.Expr, outcome.failed), ev, False)
     if stage == "award":
         return f"award is {outcome.points} points ({info.award})"
     if stage == "error":

@@ -91,8 +91,8 @@ def program_files(files: list[Path]) -> list[Path]:
 
 def run_tests(files: Iterable[str | Path]) -> TestReport:
     """Compile the rules files as one program and run the test cases beside them."""
-    files = [Path(f) for f in files]
-    rules_files = program_files(files)
+    paths = [Path(f) for f in files]
+    rules_files = program_files(paths)
     sources = [(str(f), f.read_text(encoding="utf-8")) for f in rules_files]
     try:
         program = compile_program(sources)
@@ -100,7 +100,7 @@ def run_tests(files: Iterable[str | Path]) -> TestReport:
         return TestReport(0, 1, [str(d) for d in err.diagnostics])
     passed = failed = 0
     messages: list[str] = []
-    tests = test_files_for(files) or test_files_for(rules_files)
+    tests = test_files_for(paths) or test_files_for(rules_files)
     if not tests:
         messages.append("no test files found (expected " +
                         ", ".join(str(f.with_suffix(TEST_SUFFIX)) for f in rules_files) + ")")
