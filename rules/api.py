@@ -105,7 +105,7 @@ def build_program(files, checked: Checked, warnings: list[Diagnostic]) -> Progra
                                {f.name: f for f in module.fields})
     program._evaluate = compiler.build(program)
     # Program.evaluate without the method call in between (same signature and result).
-    program.evaluate = program._evaluate
+    program.evaluate = program._evaluate  # type: ignore[method-assign]  # deliberate: hot path
     program._tier_function = tier_function(program, module.tiers, checked.types)
     return program
 
