@@ -22,16 +22,19 @@ from loyalty.members.models import Member
 from loyalty.settings import Settings
 from loyalty.staff.models import Staff
 
+# Dependencies that only read app state or check a signature are `async def`: FastAPI runs a
+# plain `def` dependency on a worker thread, a hand-off per dependency per request for nothing.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     return request.app.state.clock  # type: ignore[no-any-return]
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.database  # type: ignore[no-any-return]
 
 
@@ -114,7 +117,7 @@ def principal_from_token(settings: Settings, token: str, clock: Clock) -> Princi
     return Principal(kind=kind, id=int(raw_id), role=str(claims.get("role", kind)))
 
 
-def get_principal(
+async def get_principal(
     settings: SettingsDep, clock: ClockDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
     if not token:
