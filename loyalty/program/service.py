@@ -141,7 +141,8 @@ def current(session: Session) -> Published | None:
     if memo is not None and memo[0] is transaction and transaction is not None and transaction.is_active:
         return memo[1]  # type: ignore[no-any-return]
     published = _current_version(session)
-    session.info[_MEMO] = (transaction, published)
+    # Taken after the query, which begins the transaction if none had begun yet.
+    session.info[_MEMO] = (session.get_transaction(), published)
     return published
 
 
