@@ -332,11 +332,33 @@ def hot_path_plans(database: Database, book_one: Any) -> list[tuple[str, str, bo
             cursor.execute(prefix + statement, parameters)
             rows = cursor.fetchall()
             plan = "\n".join(str(row[-1]) if database.is_sqlite else str(row[0]) for row in rows)
-            plans.append((shape, plan, _uses_index(plan, database.is_sqlite)))
+            indexed = _uses_index(plan, database.is_sqlite)
+            if not indexed:
+                plan += "\n" + _why_scanned(cursor, database.is_sqlite, statement, parameters, plan)
+            plans.append((shape, plan, indexed))
         raw.rollback()
     finally:
         raw.close()
     return plans
+
+
+def _why_scanned(cursor: Any, sqlite: bool, statement: str, parameters: Any, plan: str) -> str:
+    """For a flagged plan: how many rows the scanned tables hold, and on PostgreSQL whether an
+    index path exists at all (the plan with sequential scans switched off), so that a planner
+    that rightly scans a near-empty table can be told from a missing index."""
+    tables = re.findall(r"(?:SCAN|Seq Scan on) (\w+)", plan)
+    sizes = []
+    for table in dict.fromkeys(tables):
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        sizes.append(f"{table}: {cursor.fetchone()[0]:,} rows")
+    note = "(" + ", ".join(sizes) + ")"
+    if not sqlite:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN " + statement, parameters)
+        forced = "\n".join(str(row[0]) for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+        note += " with seq scans off: " + ("uses an index" if _uses_index(forced, False) else "NO index path")
+    return note
 
 
 def _uses_index(plan: str, sqlite: bool) -> bool:
