@@ -26,7 +26,9 @@ def _window(query: Any, column: Any, start: datetime | None, end: datetime | Non
 
 # Built once with bind parameters: every purchase asks these, and building a statement cost
 # more than running it.
-_member, _start, _end = bindparam("member_id"), bindparam("start"), bindparam("end")
+_member: Any = bindparam("member_id")
+_start: Any = bindparam("start")
+_end: Any = bindparam("end")
 _PURCHASE_COUNT = select(func.count()).where(
     events.c.member_id == _member, events.c.event_type == "purchase",
     events.c.occurred_at >= _start, events.c.occurred_at < _end,

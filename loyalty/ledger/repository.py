@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, insert, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -162,11 +163,13 @@ def lot_sums(session: Session, *, member_id: int, now: datetime, soon: datetime)
 def _lot_sums_statement() -> Any:
     """Built once: the till asks twice per purchase, and building it cost more than running it."""
     lots, balances = LedgerEntry.__table__, MemberBalance.__table__  # type: ignore[attr-defined]
-    member, now, soon = bindparam("member_id"), bindparam("now"), bindparam("soon")
+    member: Any = bindparam("member_id")
+    now: Any = bindparam("now")
+    soon: Any = bindparam("soon")
     remaining = func.coalesce(lots.c.lot_remaining, 0)
     unexpired = or_(lots.c.expires_at.is_(None), lots.c.expires_at > now)
     available = and_(lots.c.available_at <= now, unexpired)
-    return select(
+    return sa_select(
         func.coalesce(func.sum(case((available, remaining), else_=0)), 0),
         func.coalesce(func.sum(case((lots.c.available_at > now, remaining), else_=0)), 0),
         func.coalesce(func.sum(case((and_(available, lots.c.expires_at <= soon), remaining), else_=0)), 0),
@@ -294,7 +297,9 @@ def earned_points(session: Session, *, member_id: int, start: datetime, end: dat
 
 def _earned_points_statement() -> Any:
     table = LedgerEntry.__table__  # type: ignore[attr-defined]
-    member, start, end = bindparam("member_id"), bindparam("start"), bindparam("end")
+    member: Any = bindparam("member_id")
+    start: Any = bindparam("start")
+    end: Any = bindparam("end")
     in_period = and_(table.c.occurred_at >= start, table.c.occurred_at < end)
     own_earns = and_(table.c.member_id == member, table.c.kind == EntryKind.earn, in_period)
     earn_ids = select(table.c.id).where(own_earns)
