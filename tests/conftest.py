@@ -93,6 +93,15 @@ def app(settings: Settings, clock: FixedClock, database: Database) -> FastAPI:
 
 
 @pytest.fixture
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The test's app served by uvicorn on a free port (default thread pool), for real parallel requests."""
+    from tests.live import serve
+
+    with serve(app) as base_url:
+        yield base_url
+
+
+@pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client

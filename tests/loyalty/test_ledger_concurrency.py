@@ -1,50 +1,15 @@
 """Real parallel requests against a real server: one member's debits never overdraw."""
 
-import socket
-import threading
-import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
-import uvicorn
 
 from loyalty.clock import FixedClock
 from loyalty.db import Database
 from loyalty.ledger import service as ledger
-from loyalty.settings import Settings
-from loyalty.web.app import create_app
 from tests.conftest import make_staff
 from tests.loyalty.ledger_helpers import entry_count, new_member
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def server(settings: Settings, clock: FixedClock, database: Database, backend: str) -> Iterator[str]:
-    """The app served by uvicorn in a background thread, on the test's database."""
-    # Default thread pool on purpose: SQLite writers must queue without starving it.
-    app = create_app(settings, clock=clock, database=database, frontends=False)
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, loop="asyncio", log_level="warning", lifespan="off"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
 
 
 def _admin_headers(base: str, database: Database, clock: FixedClock) -> dict[str, str]:
@@ -61,11 +26,11 @@ def _post_all(url: str, bodies: list[tuple[dict[str, str], dict[str, object]]]) 
 
 
 def test_fifty_parallel_debits_of_ten_points_let_exactly_ten_through(
-    server: str, database: Database, clock: FixedClock
+    live_server: str, database: Database, clock: FixedClock
 ) -> None:
     member = new_member(database, clock.now())
-    admin = _admin_headers(server, database, clock)
-    url = f"{server}/api/v1/admin/members/{member}/adjustments"
+    admin = _admin_headers(live_server, database, clock)
+    url = f"{live_server}/api/v1/admin/members/{member}/adjustments"
     seed = httpx.post(
         url, headers={**admin, "Idempotency-Key": "seed"}, json={"points": 10, "reason": "start"}
     )
@@ -85,11 +50,11 @@ def test_fifty_parallel_debits_of_ten_points_let_exactly_ten_through(
 
 
 def test_twenty_parallel_retries_with_one_key_book_once(
-    server: str, database: Database, clock: FixedClock
+    live_server: str, database: Database, clock: FixedClock
 ) -> None:
     member = new_member(database, clock.now())
-    admin = {**_admin_headers(server, database, clock), "Idempotency-Key": "the-same-key"}
-    url = f"{server}/api/v1/admin/members/{member}/adjustments"
+    admin = {**_admin_headers(live_server, database, clock), "Idempotency-Key": "the-same-key"}
+    url = f"{live_server}/api/v1/admin/members/{member}/adjustments"
     responses = _post_all(url, [(admin, {"points": 7, "reason": "retry storm"}) for _ in range(20)])
     assert {r.status_code for r in responses} == {201}, [r.text for r in responses]
     assert len({r.json()["entry"]["id"] for r in responses}) == 1

@@ -1,16 +1,9 @@
 """Many tills, one member: real parallel requests against a real server, on both backends."""
 
-import socket
-import threading
-import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from loyalty.clock import FixedClock
 from loyalty.db import Database
@@ -19,24 +12,6 @@ from tests.conftest import make_staff
 from tests.loyalty.test_pos_support import publish
 
 TILLS = 20
-
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
 
 
 def _login(http: httpx.Client, email: str) -> dict[str, str]:
@@ -48,11 +23,11 @@ def _login(http: httpx.Client, email: str) -> dict[str, str]:
 
 
 def test_parallel_purchases_for_one_member_each_land_exactly_once(
-    server: str, database: Database, clock: FixedClock
+    live_server: str, database: Database, clock: FixedClock
 ) -> None:
     emails = [make_staff(database, clock, "cashier", f"till{i}@shop.example") for i in range(4)]
     boss = make_staff(database, clock, "marketer")
-    with httpx.Client(base_url=server, timeout=60) as http:
+    with httpx.Client(base_url=live_server, timeout=60) as http:
         marketer = _login(http, boss)
         http.post("/api/v1/admin/rewards", json={"name": "free_coffee", "title": "Coffee", "cost": 30},
                   headers=marketer)
