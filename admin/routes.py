@@ -4,15 +4,15 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from admin import till
 from admin.pages import login_redirect, page_staff, render, render_error
 from loyalty.reports import service as reports
 from loyalty.staff import service as staff_service
-from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
-from loyalty.web.pages import STAFF_COOKIE, check_csrf, clear_login_cookie, logged_in_redirect
+from loyalty.web.deps import ClockDep, SessionDep
+from loyalty.web.pages import STAFF_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,8 +31,6 @@ def login_form(request: Request, next: str = "/admin") -> Response:
 def login_submit(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form()] = "",
@@ -61,10 +59,9 @@ def login_submit(
 
 @router.post("/admin/logout", name="admin_logout")
 def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, STAFF_COOKIE, csrf)
-    response = RedirectResponse(request.url_for("admin_login"), status_code=303)
-    clear_login_cookie(response, name=STAFF_COOKIE)
-    return response
+    return logged_out_redirect(
+        request, cookie=STAFF_COOKIE, csrf=csrf, to=str(request.url_for("admin_login"))
+    )
 
 
 @router.get("/admin", name="admin_home")

@@ -25,8 +25,8 @@ from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
 from loyalty.web.pages import (
     STAFF_COOKIE,
     check_csrf,
-    clear_login_cookie,
     logged_in_redirect,
+    logged_out_redirect,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -115,8 +115,6 @@ def login_form(request: Request) -> Response:
 def login_submit(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=200)],
     store: Annotated[str, Form(max_length=40)] = "",
@@ -149,10 +147,7 @@ def login_submit(
 
 @router.post("/till/logout", name="till_logout")
 def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, STAFF_COOKIE, csrf)
-    response = _to_login(request)
-    clear_login_cookie(response, name=STAFF_COOKIE)
-    return response
+    return logged_out_redirect(request, cookie=STAFF_COOKIE, csrf=csrf, to=str(request.url_for("till_login")))
 
 
 # --- the till --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
@@ -13,7 +13,7 @@ from loyalty.ledger import service as ledger_service
 from loyalty.members import service as member_service
 from loyalty.members.links import EMAIL_CONFIRM_AUDIENCE, read_link_token
 from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
-from loyalty.web.pages import MEMBER_COOKIE, check_csrf, clear_login_cookie, logged_in_redirect
+from loyalty.web.pages import MEMBER_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
 from portal import consent_pages
 from portal.pages import page_member, render, render_error
 
@@ -52,8 +52,6 @@ def login_form(request: Request) -> Response:
 def login_submit(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form()] = "",
@@ -112,10 +110,9 @@ def signup_submit(
 
 @router.post("/logout", name="portal_logout")
 def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, MEMBER_COOKIE, csrf)
-    response = RedirectResponse(request.url_for("portal_home"), status_code=303)
-    clear_login_cookie(response, name=MEMBER_COOKIE)
-    return response
+    return logged_out_redirect(
+        request, cookie=MEMBER_COOKIE, csrf=csrf, to=str(request.url_for("portal_home"))
+    )
 
 
 @router.get("/confirm-email", name="portal_confirm_email")

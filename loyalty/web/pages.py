@@ -52,6 +52,14 @@ def logged_in_redirect(
     return response
 
 
+def logged_out_redirect(request: Request, *, cookie: str, csrf: str | None, to: str) -> RedirectResponse:
+    """End the page session in `cookie` (a CSRF-checked form post) and redirect to `to`."""
+    check_csrf(request, cookie, csrf)
+    response = RedirectResponse(to, status_code=303)
+    clear_login_cookie(response, name=cookie)
+    return response
+
+
 def clear_login_cookie(response: Response, *, name: str) -> None:
     response.delete_cookie(name, path="/")
 
