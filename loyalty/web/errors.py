@@ -1,5 +1,6 @@
 """One place that turns errors into responses: JSON for the API, HTML for pages."""
 
+import html
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -35,9 +36,12 @@ def _wants_json(request: Request) -> bool:
     return path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
-def error_response(request: Request, status: int, code: str, detail: Any) -> Response:
+def error_response(
+    request: Request, status: int, code: str, detail: Any, fields: dict[str, Any] | None = None
+) -> Response:
+    """The error as JSON (`fields` add to the body) or as the front end's HTML page."""
     if _wants_json(request):
-        return JSONResponse({"error": code, "detail": detail}, status_code=status)
+        return JSONResponse({"error": code, "detail": detail, **(fields or {})}, status_code=status)
     renderer: HtmlRenderer | None = None
     matched = -1
     for prefix, candidate in getattr(request.app.state, "html_error_renderers", []):
@@ -46,11 +50,7 @@ def error_response(request: Request, status: int, code: str, detail: Any) -> Res
     text = detail if isinstance(detail, str) else "The request could not be processed."
     if renderer is not None:
         return renderer(request, status, code, text)
-    return HTMLResponse(f"<h1>{status}</h1><p>{_escape(text)}</p>", status_code=status)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return HTMLResponse(f"<h1>{status}</h1><p>{html.escape(text)}</p>", status_code=status)
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
@@ -64,14 +64,10 @@ def _validation_detail(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoyaltyError)
     async def _domain(request: Request, exc: LoyaltyError) -> Response:
-        response = error_response(request, exc.status, exc.code, exc.detail)
-        if exc.extra is not None and isinstance(response, JSONResponse):
-            import json
-
-            body = json.loads(bytes(response.body))
-            body["diagnostics" if exc.code == "compile_error" else "extra"] = exc.extra
-            response = JSONResponse(body, status_code=exc.status)
-        return response
+        fields = None
+        if exc.extra is not None:
+            fields = {"diagnostics" if exc.code == "compile_error" else "extra": exc.extra}
+        return error_response(request, exc.status, exc.code, exc.detail, fields)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
