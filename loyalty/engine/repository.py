@@ -128,3 +128,13 @@ def awards_for_event(session: Session, *, event_id: int) -> list[Any]:
 
 def update_event(session: Session, *, event_id: int, **values: Any) -> None:
     session.execute(update(events).where(events.c.id == event_id).values(**values))
+
+
+def purchase_totals(session: Session, *, since: datetime) -> tuple[int, int]:
+    """(purchases, amount in minor units) booked since `since`, all members."""
+    count, cents = session.execute(
+        select(func.count(), func.coalesce(func.sum(events.c.amount_cents), 0)).where(
+            events.c.event_type == "purchase", events.c.occurred_at >= since
+        )
+    ).one()
+    return int(count), int(cents)

@@ -314,3 +314,8 @@ def _earned_points_statement() -> Any:
 
 
 _EARNED_POINTS = _earned_points_statement()
+
+
+def points_outstanding(session: Session) -> int:
+    """All members' balances together (the programme's liability in points)."""
+    return int(session.execute(sa_select(func.coalesce(func.sum(_balances.c.balance), 0))).scalar_one())

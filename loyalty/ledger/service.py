@@ -374,3 +374,7 @@ def earned_points(session: Session, *, member_id: int, start: datetime, end: dat
 def lock_member(session: Session, *, member_id: int, now: datetime) -> None:
     """Queue this transaction behind any other writer of the member (rules see each other's awards)."""
     repository.lock_balance(session, member_id=member_id, now=now)
+
+
+def points_outstanding(session: Session) -> int:
+    return repository.points_outstanding(session)

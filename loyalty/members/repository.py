@@ -1,5 +1,6 @@
 """SQL for members."""
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from loyalty.members.models import Member
@@ -19,3 +20,7 @@ def get_by_card_number(session: Session, card_number: str) -> Member | None:
 
 def card_number_taken(session: Session, card_number: str) -> bool:
     return get_by_card_number(session, card_number) is not None
+
+
+def count_active(session: Session) -> int:
+    return int(session.exec(select(func.count()).where(Member.status == "active")).one())

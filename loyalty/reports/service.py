@@ -2,29 +2,22 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from loyalty.members.models import Member
+from loyalty.engine import repository as engine_repository
+from loyalty.ledger import service as ledger_service
+from loyalty.members import repository as member_repository
 
 
 def kpis(session: Session, *, now: datetime) -> list[tuple[str, str]]:
-    members = session.execute(
-        select(func.count()).select_from(Member).where(Member.status == "active")  # type: ignore[arg-type]
-    ).scalar_one()
+    members = member_repository.count_active(session)
     since = now - timedelta(days=30)
     figures = [("Members", f"{members:,}")]
-    purchases, spent = session.execute(
-        text(
-            "SELECT count(*), coalesce(sum(amount_cents), 0) FROM member_events "
-            "WHERE event_type = 'purchase' AND occurred_at >= :since"
-        ),
-        {"since": since},
-    ).one()
-    points = session.execute(text("SELECT coalesce(sum(balance), 0) FROM member_balances")).scalar_one()
+    purchases, spent = engine_repository.purchase_totals(session, since=since)
+    points = ledger_service.points_outstanding(session)
     figures += [
         ("Purchases, last 30 days", f"{purchases:,}"),
-        ("Sales, last 30 days", f"{int(spent) / 100:,.2f}"),
-        ("Points outstanding", f"{int(points):,}"),
+        ("Sales, last 30 days", f"{spent / 100:,.2f}"),
+        ("Points outstanding", f"{points:,}"),
     ]
     return figures
