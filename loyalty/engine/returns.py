@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from loyalty.engine import repository
 from loyalty.engine.history import DatabaseHistory
-from loyalty.engine.service import _json, to_cents, update_tier
+from loyalty.engine.service import event_json, to_cents, update_tier
 from loyalty.errors import InvalidInput, NotFound
 from loyalty.ledger import service as ledger_service
 from loyalty.members.models import Member
@@ -98,7 +98,7 @@ def reevaluate_purchase_return(
         },
     }
     stored["returned"] = returned
-    repository.update_event(session, event_id=purchase.id, data=_json(stored))
+    repository.update_event(session, event_id=purchase.id, data=event_json(stored))
     repository.insert_event(
         session,
         member_id=member_id,
@@ -108,7 +108,7 @@ def reevaluate_purchase_return(
         occurred_at=now,
         amount_cents=-cents,
         program_version=purchase.program_version,
-        data=_json({"payload": {"total": f"{cents / 100:.2f}", "receipt_id": receipt_id}}),
+        data=event_json({"payload": {"total": f"{cents / 100:.2f}", "receipt_id": receipt_id}}),
         created_at=now,
     )
     published = program_service.current(session)

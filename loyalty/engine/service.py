@@ -84,7 +84,9 @@ def member_context(session: Session, *, member: Member, program: Any, now: datet
     }
 
 
-def _json(value: Any) -> str:
+def event_json(value: Any) -> str:
+    """Compact JSON of an event payload: Decimal as text, dates as ISO."""
+
     def default(item: Any) -> Any:
         if isinstance(item, Decimal | date | datetime):
             return str(item) if isinstance(item, Decimal) else item.isoformat()
@@ -137,7 +139,7 @@ def process_event(
         occurred_at=at,
         amount_cents=-amount if event_type == "return" else amount,
         program_version=published.version if published else None,
-        data=_json({"payload": data, "member": context}),
+        data=event_json({"payload": data, "member": context}),
         created_at=now,
     )
     outcome = Outcome(event_id=event_id)
