@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from admin.pages import logged_in_staff, render
 from loyalty.errors import Forbidden, LoyaltyError
+from loyalty.pos import purchase as purchase_flow
 from loyalty.pos import service as pos_service
 from loyalty.pos.schemas import PurchaseIn, RedemptionIn, ReturnIn
 from loyalty.staff import service as staff_service
@@ -220,7 +221,7 @@ def purchase(
         body = PurchaseIn.model_validate(
             {"code": code, "receipt_id": receipt, "store": store, "total": _money(total), "items": items}
         )
-        _, result = pos_service.book_purchase(
+        _, result = purchase_flow.book_purchase(
             session, body=body, key=key, staff_id=staff.id, now=now, settings=settings
         )
     except (LoyaltyError, ValidationError) as exc:

@@ -135,12 +135,12 @@ def prepare(url: str, size: Size) -> tuple[Settings, Database, int]:
 
 
 def book_in_rolled_back_session(database: Database, settings: Settings, members: int) -> None:
-    from loyalty.pos import service as pos_service
+    from loyalty.pos import purchase as purchase_flow
     from loyalty.pos.schemas import PurchaseIn
 
     with Session(database.engine) as session:
         body = PurchaseIn(**purchase_body(members))
-        pos_service.book_purchase(
+        purchase_flow.book_purchase(
             session,
             body=body,
             key="explain-" + body.receipt_id,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from rawhttp import Connection
 from sqlalchemy import event, text
 
 from loyalty.cli.seed_cmd import card_number_for
@@ -137,32 +138,39 @@ def purchase_body(members: int) -> dict[str, Any]:
 
 
 async def _purchases(base_url: str, token: str, members: int, connections: int, seconds: float) -> RunResult:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    headers = {"Authorization": f"Bearer {token}"}
+    """`connections` tills, each on its own kept-alive connection, booking back to back."""
+    host, _, port = base_url.removeprefix("http://").partition(":")
     latencies: list[float] = []
     errors: dict[str, int] = {}
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30, headers=headers) as client:
-        deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + seconds
 
-        async def one_till() -> None:
+    async def one_till() -> None:
+        connection = Connection(host, int(port), {"Authorization": f"Bearer {token}"})
+        try:
             while time.perf_counter() < deadline:
                 body = purchase_body(members)
                 started = time.perf_counter()
                 try:
-                    response = await client.post(
-                        "/api/v1/pos/purchases", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
+                    status, _ = await asyncio.wait_for(
+                        connection.post_json(
+                            "/api/v1/pos/purchases", body, {"Idempotency-Key": uuid.uuid4().hex}
+                        ),
+                        timeout=30,
                     )
-                    outcome = str(response.status_code)
-                except httpx.HTTPError as exc:
+                    outcome = str(status)
+                except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
                     outcome = type(exc).__name__
+                    await connection.close()
                 if outcome == "200":
                     latencies.append(time.perf_counter() - started)
                 else:
                     errors[outcome] = errors.get(outcome, 0) + 1
+        finally:
+            await connection.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one_till() for _ in range(connections)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(one_till() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
     return RunResult(seconds=elapsed, latencies=latencies, errors=errors)
 
 

@@ -9,7 +9,7 @@ from loyalty.consent import service as consent_service
 from loyalty.db import get_database
 from loyalty.members import service as member_service
 from loyalty.members.models import Member
-from loyalty.pos import service as pos_service
+from loyalty.pos import purchase as purchase_flow
 from loyalty.pos.schemas import PurchaseIn
 from loyalty.program import service as program_service
 from loyalty.rewards import service as rewards_service
@@ -100,7 +100,7 @@ def _load(session: Session, settings: Settings, now: datetime) -> None:
             total=total,  # type: ignore[arg-type]
             items=[{"sku": s, "category": c, "price": p, "quantity": q} for s, c, p, q in items],  # type: ignore[misc]
         )
-        pos_service.book_purchase(
+        purchase_flow.book_purchase(
             session, body=body, key=f"demo-{index}", staff_id=staff_ids["cashier"], now=at, settings=settings
         )
 

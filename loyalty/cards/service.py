@@ -62,12 +62,21 @@ def mint_qr_token(settings: Settings, *, member_id: int, now: datetime) -> QrTok
     return QrToken(token=token, jti=jti, expires_at=start + lifetime)
 
 
-def _unknown() -> NotFound:
+def unknown_card() -> NotFound:
     return NotFound("No member has this card.", code="unknown_card")
 
 
-def identify(session: Session, *, code: str, now: datetime, settings: Settings) -> CardMatch:
-    """The member behind a QR token or a printed card number (spaces and dashes allowed).
+@dataclass(frozen=True)
+class ScannedCode:
+    """What a code names before the database is asked: a member id (QR token) or a card number."""
+
+    member_id: int | None
+    card_number: str | None
+    jti: str | None
+
+
+def parse_code(settings: Settings, *, code: str, now: datetime) -> ScannedCode:
+    """Check a QR token's signature and times, or a card number's check digit.
 
     A forged, malformed or unknown code is 404 `unknown_card`; a genuine QR token past its
     expiry is 410 `qr_expired` (not 401: the cashier's own login is fine, and a till must not
@@ -82,20 +91,28 @@ def identify(session: Session, *, code: str, now: datetime, settings: Settings) 
                 raise Gone(
                     "This QR code has expired; ask the customer to show the current one.", code="qr_expired"
                 ) from exc
-            raise _unknown() from exc
-        subject = str(claims["sub"])
-        member = members_repository.get(session, int(subject)) if subject.isdigit() else None
-        jti = str(claims.get("jti") or "")
-        if member is None or member.status != "active" or not jti:
-            raise _unknown()
-        return CardMatch(member=member, jti=jti)
+            raise unknown_card() from exc
+        subject, jti = str(claims["sub"]), str(claims.get("jti") or "")
+        if not subject.isdigit() or not jti:
+            raise unknown_card()
+        return ScannedCode(member_id=int(subject), card_number=None, jti=jti)
     number = normalize_card_number(code)
     if not is_valid_card_number(number):
-        raise _unknown()
-    member = members_repository.get_by_card_number(session, number)
+        raise unknown_card()
+    return ScannedCode(member_id=None, card_number=number, jti=None)
+
+
+def identify(session: Session, *, code: str, now: datetime, settings: Settings) -> CardMatch:
+    """The active member behind a QR token or a printed card number (spaces and dashes allowed)."""
+    scanned = parse_code(settings, code=code, now=now)
+    if scanned.member_id is not None:
+        member = members_repository.get(session, scanned.member_id)
+    else:
+        assert scanned.card_number is not None
+        member = members_repository.get_by_card_number(session, scanned.card_number)
     if member is None or member.status != "active":
-        raise _unknown()
-    return CardMatch(member=member, jti=None)
+        raise unknown_card()
+    return CardMatch(member=member, jti=scanned.jti)
 
 
 def resolve_code(session: Session, *, code: str, now: datetime, settings: Settings) -> Member:
@@ -132,7 +149,7 @@ def claim_card(
     number = normalize_card_number(card_number)
     member = members_repository.get_by_card_number(session, number) if is_valid_card_number(number) else None
     if member is None or member.status != "active":
-        raise _unknown()
+        raise unknown_card()
     if member.email_key is not None or member.password_hash is not None:
         raise Conflict("This card already belongs to an online account; log in instead.", code="card_claimed")
     key = email.strip().lower()

@@ -56,7 +56,7 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def _expiry(program: Any, earned_at: datetime) -> datetime | None:
+def expiry_of(program: Any, earned_at: datetime) -> datetime | None:
     expiry = getattr(program, "points_expiry", None)
     if expiry is None:
         return None
@@ -168,7 +168,8 @@ def process_event(
     return outcome
 
 
-def _budgets(program: Any) -> dict[str, int]:
+def budgets_of(program: Any) -> dict[str, int]:
+    """Rule name -> budget in points, for the program's budgeted rules (worked out once)."""
     cached = getattr(program, "_engine_budgets", None)
     if cached is None:
         cached = {rule.name: int(rule.budget) for rule in program.rules if getattr(rule, "budget", None)}
@@ -191,7 +192,7 @@ def apply_effects(
     outcome: Outcome,
     history: DatabaseHistory | None = None,
 ) -> None:
-    budgets = _budgets(program)
+    budgets = budgets_of(program)
     award_rows = []
     for effect in effects:
         points = int(effect.points)
@@ -217,7 +218,7 @@ def apply_effects(
                 rule=effect.rule,
                 description=why,
                 available_at=available_at,
-                expires_at=_expiry(program, available_at),
+                expires_at=expiry_of(program, available_at),
                 occurred_at=at,
                 event_type=event_type,
             )

@@ -88,6 +88,14 @@ def _claim(session: Session, *, scope: str, key: str, digest: str, now: datetime
     return session.execute(statement, values).scalar()
 
 
+def replay(session: Session, *, scope: str, key: str, digest: str) -> Response:
+    """The stored response of a (scope, key) claimed before; 422 if its request differed."""
+    record = _find(session, scope, key)
+    if record is None:  # pragma: no cover - the unique index said it exists
+        raise Conflict("This request is being processed; retry.", code="idempotency_key_in_use")
+    return _replay(record, digest)
+
+
 def run_once(
     session: Session,
     *,
@@ -108,10 +116,7 @@ def run_once(
     digest = request_hash(request)
     claim_id = _claim(session, scope=scope, key=key, digest=digest, now=now)
     if claim_id is None:
-        record = _find(session, scope, key)
-        if record is None:  # pragma: no cover - the unique index said it exists
-            raise Conflict("This request is being processed; retry.", code="idempotency_key_in_use")
-        return _replay(record, digest)
+        return replay(session, scope=scope, key=key, digest=digest)
     status_code, body = compute()
     response = json.dumps(body, default=str)
     session.execute(_SAVE, {"claim_id": claim_id, "status_code": status_code, "response": response})

@@ -3,10 +3,12 @@ with the first result."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from loyalty.errors import Forbidden
 from loyalty.idempotency.service import Response
+from loyalty.pos import purchase as purchase_flow
 from loyalty.pos import service
 from loyalty.pos.schemas import (
     CodeIn,
@@ -20,7 +22,15 @@ from loyalty.pos.schemas import (
     ReturnOut,
 )
 from loyalty.staff.models import Staff
-from loyalty.web.deps import ClockDep, IdempotencyKey, SessionDep, SettingsDep, require_staff
+from loyalty.web.deps import (
+    ClockDep,
+    IdempotencyKey,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    in_transaction,
+    require_staff,
+)
 
 router = APIRouter(prefix="/pos", tags=["pos"])
 
@@ -42,19 +52,39 @@ def identify(
 
 
 @router.post("/purchases", response_model=PurchaseOut, responses={409: KEY_DOC, 422: KEY_DOC})
-def purchase(
-    body: PurchaseIn, session: SessionDep, clock: ClockDep, settings: SettingsDep, staff: Cashier,
+async def purchase(
+    body: PurchaseIn,
+    request: Request,
+    clock: ClockDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    """Book a purchase: evaluate the published program and credit its effects in one go."""
-    return _reply(service.book_purchase(
-        session, body=body, key=idempotency_key, staff_id=staff.id, now=clock.now(), settings=settings
-    ))
+    """Book a purchase: evaluate the published program and credit its effects in one go.
+
+    The till's hot path: one thread hand-off for the whole transaction, and the cashier's
+    account is checked inside it (purchase.book_purchase) instead of by a dependency of its own.
+    """
+    if principal.kind != "staff":
+        raise Forbidden("This needs a staff login.")
+    now = clock.now()
+    return _reply(
+        await in_transaction(
+            request,
+            lambda session: purchase_flow.book_purchase(
+                session, body=body, key=idempotency_key, staff_id=principal.id, now=now, settings=settings
+            ),
+        )
+    )
 
 
 @router.post("/redemptions", response_model=RedemptionOut)
 def redemption(
-    body: RedemptionIn, session: SessionDep, clock: ClockDep, settings: SettingsDep, _staff: Cashier,
+    body: RedemptionIn,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    _staff: Cashier,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Spend points on a reward; the answer carries the single-use voucher code."""
@@ -63,7 +93,10 @@ def redemption(
 
 @router.post("/returns", response_model=ReturnOut)
 def goods_return(
-    body: ReturnIn, session: SessionDep, clock: ClockDep, _staff: Cashier,
+    body: ReturnIn,
+    session: SessionDep,
+    clock: ClockDep,
+    _staff: Cashier,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Goods come back: take back the points they earned (pending first; a debt if spent)."""

@@ -3,7 +3,6 @@ whole of it — points, vouchers, tier, the stored answer — commits in the req
 transaction, so a retry after a lost answer gets the first result and books nothing twice."""
 
 import hashlib
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,14 +11,10 @@ from sqlmodel import Session
 
 from loyalty.cards import service as cards_service
 from loyalty.engine import returns as engine_returns
-from loyalty.engine import service as engine_service
-from loyalty.errors import Conflict
-from loyalty.idempotency.service import Response, request_hash, run_once
+from loyalty.idempotency.service import Response, run_once
 from loyalty.ledger import service as ledger_service
 from loyalty.members import service as members_service
-from loyalty.pos import repository
-from loyalty.pos.schemas import PurchaseIn, RedemptionIn, ReturnIn
-from loyalty.program import service as program_service
+from loyalty.pos.schemas import RedemptionIn, ReturnIn
 from loyalty.rewards import service as rewards_service
 from loyalty.settings import Settings
 
@@ -51,71 +46,17 @@ def identify(session: Session, *, code: str, now: datetime, settings: Settings) 
     }
 
 
-def _currency(session: Session) -> str:
-    published = program_service.current(session)
-    return str(getattr(published.program, "currency", None) or "EUR") if published else "EUR"
-
-
-def _book_purchase(
-    session: Session, *, body: PurchaseIn, staff_id: int | None, now: datetime, settings: Settings
-) -> Response:
-    member = cards_service.resolve_code(session, code=body.code, now=now, settings=settings)
-    assert member.id is not None
-    items = [
-        {"sku": i.sku, "category": i.category, "price": _money(i.price), "quantity": i.quantity}
-        for i in body.items
-    ]
-    data = {"total": _money(body.total), "store": body.store, "items": items}
-    content_hash = request_hash({"member_id": member.id, **data})
-    receipt_row = repository.claim_receipt(
-        session, receipt_id=body.receipt_id, member_id=member.id, store=body.store,
-        total_cents=int(body.total * 100), currency=_currency(session), content_hash=content_hash,
-        staff_id=staff_id, now=now,
-    )
-    if receipt_row is None:
-        # Booked before (under another key, or by another till): the same sale gets its first
-        # answer again; different content under this receipt id is a clash, never a second booking.
-        earlier = repository.get_receipt(session, body.receipt_id)
-        if earlier is None or earlier.content_hash != content_hash or not earlier.response:
-            raise Conflict(
-                f"Receipt {body.receipt_id} was already booked with different content.", code="receipt_exists"
-            )
-        return 200, json.loads(earlier.response)
-    outcome = engine_service.process_event(
-        session, member_id=member.id, event_type="purchase", data=data, at=now, now=now,
-        idempotency_key=f"purchase:{body.receipt_id}", reference=body.receipt_id,
-    )
-    balance = ledger_service.balance(session, member_id=member.id, now=now)
-    response = {
-        "points": outcome.points,
-        "balance": balance.spendable,
-        "pending": balance.pending,
-        "effects": [
-            {"rule": e["rule"], "points": e["points"], "reward": e.get("reward"), "why": e["why"]}
-            for e in outcome.effects
-        ],
-    }
-    repository.save_response(session, receipt_row, json.dumps(response))
-    return 200, response
-
-
-def book_purchase(
-    session: Session, *, body: PurchaseIn, key: str | None, staff_id: int | None, now: datetime,
-    settings: Settings,
-) -> Response:
-    return run_once(
-        session, scope="pos.purchase", key=key or "", request=body.model_dump(mode="json"), now=now,
-        compute=lambda: _book_purchase(session, body=body, staff_id=staff_id, now=now, settings=settings),
-    )
-
-
 def _redeem(session: Session, *, body: RedemptionIn, key: str, now: datetime, settings: Settings) -> Response:
     match = cards_service.identify(session, code=body.code, now=now, settings=settings)
     member_id = match.member.id
     assert member_id is not None
     voucher = rewards_service.redeem_reward(
-        session, member_id=member_id, reward=body.reward, now=now,
-        idempotency_key=f"pos:{_short(key)}", qr_jti=match.jti,
+        session,
+        member_id=member_id,
+        reward=body.reward,
+        now=now,
+        idempotency_key=f"pos:{_short(key)}",
+        qr_jti=match.jti,
     )
     reward = rewards_service.reward_of(session, voucher)
     balance = ledger_service.balance(session, member_id=member_id, now=now)
@@ -133,7 +74,11 @@ def redeem(
     session: Session, *, body: RedemptionIn, key: str | None, now: datetime, settings: Settings
 ) -> Response:
     return run_once(
-        session, scope="pos.redemption", key=key or "", request=body.model_dump(mode="json"), now=now,
+        session,
+        scope="pos.redemption",
+        key=key or "",
+        request=body.model_dump(mode="json"),
+        now=now,
         compute=lambda: _redeem(session, body=body, key=key or "", now=now, settings=settings),
     )
 
@@ -153,7 +98,11 @@ def _book_return(session: Session, *, body: ReturnIn, key: str, now: datetime) -
 
 def book_return(session: Session, *, body: ReturnIn, key: str | None, now: datetime) -> Response:
     return run_once(
-        session, scope="pos.return", key=key or "", request=body.model_dump(mode="json"), now=now,
+        session,
+        scope="pos.return",
+        key=key or "",
+        request=body.model_dump(mode="json"),
+        now=now,
         compute=lambda: _book_return(session, body=body, key=key or "", now=now),
     )
 
@@ -166,6 +115,10 @@ def _enrol(session: Session, *, now: datetime) -> Response:
 def enrol_walk_in(session: Session, *, key: str | None, now: datetime) -> Response:
     """A new card with no personal data; the member can claim it online later and keep the points."""
     return run_once(
-        session, scope="pos.enrolment", key=key or "", request={}, now=now,
+        session,
+        scope="pos.enrolment",
+        key=key or "",
+        request={},
+        now=now,
         compute=lambda: _enrol(session, now=now),
     )

@@ -149,8 +149,19 @@ def current(session: Session) -> Published | None:
 _MEMO = "program.current"
 
 
+def current_for(session: Session, latest: tuple[int, str] | None) -> Published | None:
+    """current(), when the caller already read the newest (number, digest) in a statement of
+    its own in this transaction (the till's purchase folds that read into its member lookup)."""
+    published = _published(session, latest)
+    session.info[_MEMO] = (session.get_transaction(), published)
+    return published
+
+
 def _current_version(session: Session) -> Published | None:
-    latest = repository.latest_key(session)
+    return _published(session, repository.latest_key(session))
+
+
+def _published(session: Session, latest: tuple[int, str] | None) -> Published | None:
     if latest is None:
         return None
     key = str(session.get_bind().engine.url)
