@@ -73,42 +73,35 @@ def book_purchase(
         bad_code: LoyaltyError | None = None
     except LoyaltyError as exc:  # raised only if the key is new: a retry gets its first answer
         scanned, bad_code = None, exc
-    batch = [] if staff_id is None else [(sql.STAFF, (staff_id,))]
-    batch.append((sql.CLAIM_KEY, (SCOPE, key, digest, raw.time(now))))
-    if scanned is not None:
-        if scanned.member_id is not None:
-            batch.append((sql.MEMBER_BY_ID, (scanned.member_id,)))
-        else:
-            batch.append((sql.MEMBER_BY_CARD, (scanned.card_number,)))
-    results = raw.batch(batch)
+    found_by = scanned or cards_service.ScannedCode(member_id=None, card_number=None, jti=None)
+    claim, staff, found = sql.open_purchase(
+        raw, claim=(SCOPE, key, digest, raw.time(now)), staff_id=staff_id,
+        member_id=found_by.member_id, card_number=found_by.card_number,
+    )  # fmt: skip
     if staff_id is not None:
-        _check_cashier(results.pop(0))
-    claim, found = results[0], results[1] if len(results) > 1 else []
-    if not claim:
+        _check_cashier(staff)
+    if claim is None:
         return idempotency.replay(session, scope=SCOPE, key=key, digest=digest)
     if bad_code is not None:
         raise bad_code
-    if not found or found[0][1] != "active":
+    if found is None or found[1] != "active":
         raise cards_service.unknown_card()
-    response, writes = _book(session, raw, body=body, member_row=found[0], staff_id=staff_id, now=now)
-    writes.append((sql.SAVE_KEY, (200, json.dumps(response, default=str), claim[0][0])))
-    raw.batch(writes)
+    response, bookings = _book(session, raw, body=body, member_row=found, staff_id=staff_id, now=now)
+    bookings.key = (200, json.dumps(response, default=str), claim)
+    sql.write_purchase(raw, bookings)
     return 200, response
 
 
-def _check_cashier(rows: list[tuple[Any, ...]]) -> None:
+def _check_cashier(staff: tuple[Any, ...] | None) -> None:
     """The till's login is checked against the staff table on every purchase, as everywhere."""
-    if not rows or not rows[0][1]:
+    if staff is None or not staff[1]:
         raise NotAuthenticated("The staff account no longer exists.")
-    if rows[0][0] not in TILL_ROLES:
+    if staff[0] not in TILL_ROLES:
         raise Forbidden("This needs one of the roles: cashier.")
 
 
 def _money(amount: Decimal) -> str:
     return f"{amount:.2f}"
-
-
-Writes = list[tuple[str, tuple[Any, ...]]]
 
 
 def _book(
@@ -119,8 +112,8 @@ def _book(
     member_row: tuple[Any, ...],
     staff_id: int | None,
     now: datetime,
-) -> tuple[dict[str, Any], Writes]:
-    """The answer, and the statements that book it (sent together by the caller)."""
+) -> tuple[dict[str, Any], sql.Bookings]:
+    """The answer, and the rows that book it (written together by the caller)."""
     member = _Member(id=int(member_row[0]), joined_at=raw.time_of(member_row[2]))
     latest = (int(member_row[3]), str(member_row[4])) if member_row[3] is not None else None
     published = program_service.current_for(session, latest)
@@ -133,15 +126,13 @@ def _book(
     content_hash = request_hash({"member_id": member.id, **data})
     currency = str(getattr(program, "currency", None) or "EUR")
     at = raw.time(now)
-    fields = sorted(program.read_fields) if program is not None else []
-    receipt, locked, state, shared = raw.batch([
-        (sql.CLAIM_RECEIPT, (body.receipt_id, member.id, body.store, int(body.total * 100), currency,
-                             content_hash, staff_id, at)),
-        (sql.LOCK_BALANCE, (member.id, at)),
-        (sql.MEMBER_STATE, (at, at, at, member.id)),
-        (sql.consents_and_fields(len(fields)), (member.id,) + ((member.id, *fields) if fields else ())),
-    ])  # fmt: skip
-    if not receipt:
+    receipt_row, member.balance, member.debt = sql.claim_receipt_and_lock(
+        raw, member_id=member.id, at=at, receipt=(
+            body.receipt_id, member.id, body.store, int(body.total * 100), currency, content_hash,
+            staff_id, at,
+        ),
+    )  # fmt: skip
+    if receipt_row is None:
         # Booked before (under another key, or by another till): the same sale gets its first
         # answer again; different content under this receipt id is a clash, never a second booking.
         earlier = raw.one(sql.RECEIPT, (body.receipt_id,))
@@ -149,60 +140,55 @@ def _book(
             raise Conflict(
                 f"Receipt {body.receipt_id} was already booked with different content.", code="receipt_exists"
             )
-        return json.loads(earlier[1]), []
-    member.balance, member.debt = int(locked[0][0]), int(locked[0][1])
-    member.tier, member.available, member.pending = state[0][0], int(state[0][1]), int(state[0][2])
-    context = _context(member, shared) if program is not None else {}
+        return json.loads(earlier[1]), sql.Bookings()
+    fields = sorted(program.read_fields) if program is not None else []
+    member.tier, member.available, member.pending, consents, values = sql.member_state(
+        raw, member_id=member.id, at=at, fields=fields
+    )
+    context = _context(member, consents, values) if program is not None else {}
     key = f"purchase:{body.receipt_id}"
     amount = engine_service.to_cents(data["total"])
-    writes: Writes = [(sql.INSERT_EVENT, (
+    bookings = sql.Bookings(event=(
         member.id, body.receipt_id, key, at, amount, published.version if published else None,
         engine_service.event_json({"payload": data, "member": context}), at,
-    ))]  # fmt: skip
+    ))  # fmt: skip
     effects: list[dict[str, Any]] = []
     if program is not None:
         history = sql.History(raw, member_id=member.id, at=now, amount_cents=amount)
         event = {"id": key, "type": "purchase", "at": now, "member": context, "purchase": data}
         result = program.evaluate(event, history)
-        effects = _apply(session, raw, writes, member=member, program=program, effects=result.effects,
+        effects = _apply(session, raw, bookings, member=member, program=program, effects=result.effects,
                          key=key, reference=body.receipt_id, now=now, history=history)  # fmt: skip
         if getattr(program, "tiers", None):
             tier = program.compute_tier(str(member.id), now, history)
             if tier != member.tier:
-                writes.append((sql.SET_TIER, (tier, member.id)))
+                bookings.tier = (tier, member.id)
     response = {
         "points": sum(e["points"] for e in effects),
         "balance": member.available - member.debt,
         "pending": member.pending,
         "effects": effects,
     }
-    writes.append((sql.SAVE_RECEIPT, (json.dumps(response), receipt[0][0])))
-    return response, writes
+    bookings.receipt = (json.dumps(response), receipt_row)
+    return response, bookings
 
 
-def _context(member: _Member, shared: list[tuple[Any, ...]]) -> dict[str, Any]:
+def _context(member: _Member, consents: set[str], values: list[tuple[str, str, str]]) -> dict[str, Any]:
     """The member as the rules may see it: contract data, active consents, declared fields only."""
-    consents: set[str] = set()
-    profile: dict[str, Any] = {}
-    for kind, name, value_kind, stored in shared:
-        if kind == "c":
-            consents.add(name)
-        else:
-            profile[name] = from_stored(value_kind, stored)
     return {
         "id": str(member.id),
         "tier": member.tier,
         "points": member.available - member.debt,
         "joined_at": member.joined_at.date().isoformat(),
         "consents": sorted(consents),
-        "profile": profile,
+        "profile": {name: from_stored(kind, stored) for name, kind, stored in values},
     }
 
 
 def _apply(
     session: Session,
     raw: sql.Raw,
-    writes: Writes,
+    bookings: sql.Bookings,
     *,
     member: _Member,
     program: Any,
@@ -215,7 +201,6 @@ def _apply(
     """Book each effect: budget, earn lot (debt repaid first), voucher, award row."""
     budgets = engine_service.budgets_of(program)
     booked: list[dict[str, Any]] = []
-    awards: Writes = []
     at = raw.time(now)
     for effect in effects:
         points = int(effect.points)
@@ -226,25 +211,20 @@ def _apply(
             if points <= 0 and not effect.reward:
                 continue  # budget reached
         why = effect.why
-        entry_key = None
+        earn = None
         if points > 0:
             entry_key = f"{key}:{effect.rule}"
-            writes.append(
-                _earn(raw, member, program, effect, points, entry_key, reference=reference, now=now)
-            )
+            earn = _earn(raw, member, program, effect, points, entry_key, reference=reference, now=now)
             history.credited(str(member.id), points, now)
         if effect.reward:
             rewards_service.grant_voucher(
                 session, member_id=member.id, reward=effect.reward, now=now,
                 idempotency_key=f"{key}:{effect.rule}:reward", reason=why,
             )  # fmt: skip
-        awards.append((sql.INSERT_AWARD, (
-            member.id, key, effect.rule, points, effect.reward, member.id, entry_key, why, at,
-        )))  # fmt: skip
+        bookings.awards.append((earn, (member.id, effect.rule, points, effect.reward, why, at)))
         booked.append({"rule": effect.rule, "points": points, "reward": effect.reward, "why": why})
     if any(entry["points"] > 0 for entry in booked):
-        writes.append((sql.STORE_BALANCE, (member.balance, member.debt, at, member.id)))
-    writes.extend(awards)
+        bookings.balance = (member.balance, member.debt, at, member.id)
     return booked
 
 
@@ -258,8 +238,8 @@ def _earn(
     *,
     reference: str,
     now: datetime,
-) -> tuple[str, tuple[Any, ...]]:
-    """A new lot, as ledger.book_earn writes it: outstanding debt is repaid from it first."""
+) -> tuple[Any, ...]:
+    """A new lot's row, as ledger.book_earn writes it: outstanding debt is repaid from it first."""
     pending = getattr(effect, "pending", None)
     available_at = max(now, now + pending) if pending else now
     expires_at = engine_service.expiry_of(program, available_at)
@@ -280,7 +260,7 @@ def _earn(
     else:
         member.available += points - repaid
     status = EntryStatus.pending if is_pending else EntryStatus.available
-    return sql.INSERT_EARN, (
+    return (
         member.id, points, str(status), reference, entry_key, digest, effect.rule, "purchase", description,
         points - repaid, raw.time(available_at), raw.time(expires_at) if expires_at else None, raw.time(now),
         raw.time(now),

@@ -9,6 +9,7 @@ repositories write and read. The tables stay owned by their domains; this module
 what their services would have written for a purchase (tests compare the two).
 """
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -71,78 +72,195 @@ class Raw:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# --- statements ------------------------------------------------------------------------------
+# --- the purchase's steps ----------------------------------------------------------------------
+# Each step is one statement on PostgreSQL (data-modifying CTEs) and a few cheap in-process
+# statements on SQLite, which has no INSERT inside WITH.
 
-CLAIM_KEY = (
+_CLAIM_KEY = (
     "INSERT INTO idempotency_records (scope, key, request_hash, response, status_code, created_at)"
     " VALUES (?, ?, ?, '', 0, ?) ON CONFLICT (scope, key) DO NOTHING RETURNING id"
 )
-SAVE_KEY = "UPDATE idempotency_records SET status_code = ?, response = ? WHERE id = ?"
-
+_SAVE_KEY = "UPDATE idempotency_records SET status_code = ?, response = ? WHERE id = ?"
 _LATEST = "(SELECT number, digest FROM program_versions ORDER BY number DESC LIMIT 1)"
+_STAFF = "SELECT role, active FROM staff WHERE id = ?"
 _MEMBER = (
-    f"SELECT m.id, m.status, m.joined_at, p.number, p.digest FROM members m LEFT JOIN {_LATEST} p ON 1 = 1"
+    "SELECT m.id, m.status, m.joined_at, p.number, p.digest FROM members m LEFT JOIN {latest} p ON 1 = 1"
 )
-MEMBER_BY_CARD = _MEMBER + " WHERE m.card_number = ?"
-MEMBER_BY_ID = _MEMBER + " WHERE m.id = ?"
-STAFF = "SELECT role, active FROM staff WHERE id = ?"
+_OPEN_PG = (
+    "WITH claim AS (" + _CLAIM_KEY + ")"
+    " SELECT (SELECT id FROM claim), s.role, s.active, m.id, m.status, m.joined_at, p.number, p.digest"
+    " FROM (SELECT 1) AS one LEFT JOIN staff s ON s.id = ? LEFT JOIN members m ON m.{column} = ?"
+    " LEFT JOIN " + _LATEST + " p ON true"
+)
 
-CLAIM_RECEIPT = (
+
+def open_purchase(
+    raw: Raw, *, claim: tuple[Any, ...], staff_id: int | None, member_id: int | None, card_number: str | None
+) -> tuple[int | None, tuple[Any, ...] | None, tuple[Any, ...] | None]:
+    """Claim the idempotency key and find cashier and member (with the newest program version).
+
+    (claim id or None if the key was claimed before, (role, active) or None, (id, status,
+    joined_at, version number, digest) or None)."""
+    column, value = ("id", member_id) if member_id is not None else ("card_number", card_number)
+    if not raw.sqlite:
+        row = raw.one(_OPEN_PG.format(column=column), (*claim, staff_id, value))
+        assert row is not None
+        staff = (row[1], row[2]) if row[1] is not None else None
+        return row[0], staff, (row[3:] if row[3] is not None else None)
+    staff = raw.one(_STAFF, (staff_id,)) if staff_id is not None else None
+    claimed = raw.one(_CLAIM_KEY, claim)
+    member = raw.one(_MEMBER.format(latest=_LATEST) + f" WHERE m.{column} = ?", (value,))
+    return (claimed[0] if claimed else None), staff, member
+
+
+_CLAIM_RECEIPT = (
     "INSERT INTO pos_receipts (receipt_id, member_id, store, total_cents, currency, content_hash,"
     " staff_id, booked_at, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')"
     " ON CONFLICT (receipt_id) DO NOTHING RETURNING id"
 )
-RECEIPT = "SELECT content_hash, response FROM pos_receipts WHERE receipt_id = ?"
-SAVE_RECEIPT = "UPDATE pos_receipts SET response = ? WHERE id = ?"
-
 # Creates the member's balance row on first use, and locks it either way (ON CONFLICT DO UPDATE
 # takes the row lock, as ledger.repository.lock_balance's SELECT .. FOR UPDATE does).
-LOCK_BALANCE = (
+_LOCK_BALANCE = (
     "INSERT INTO member_balances (member_id, balance, debt, updated_at) VALUES (?, 0, 0, ?)"
     " ON CONFLICT (member_id) DO UPDATE SET updated_at = member_balances.updated_at RETURNING balance, debt"
 )
-STORE_BALANCE = "UPDATE member_balances SET balance = ?, debt = ?, updated_at = ? WHERE member_id = ?"
+_CLAIM_AND_LOCK_PG = (
+    "WITH r AS (" + _CLAIM_RECEIPT + "), b AS (" + _LOCK_BALANCE + ")"
+    " SELECT (SELECT id FROM r), b.balance, b.debt FROM b"
+)
+RECEIPT = "SELECT content_hash, response FROM pos_receipts WHERE receipt_id = ?"
 
-# Read after the lock: the tier (another purchase may just have changed it) and the lot sums.
-MEMBER_STATE = (
-    "SELECT m.tier,"
-    " coalesce(sum(CASE WHEN l.available_at <= ? AND (l.expires_at IS NULL OR l.expires_at > ?)"
-    " THEN l.lot_remaining ELSE 0 END), 0),"
-    " coalesce(sum(CASE WHEN l.available_at > ? THEN l.lot_remaining ELSE 0 END), 0)"
+
+def claim_receipt_and_lock(
+    raw: Raw, *, receipt: tuple[Any, ...], member_id: int, at: Any
+) -> tuple[int | None, int, int]:
+    """Claim the receipt id and lock the member's balance row (created on first use), as
+    ledger.lock_member: (receipt row id or None if booked before, balance, debt)."""
+    if not raw.sqlite:
+        row = raw.one(_CLAIM_AND_LOCK_PG, (*receipt, member_id, at))
+        assert row is not None
+        return row[0], int(row[1]), int(row[2])
+    claimed = raw.one(_CLAIM_RECEIPT, receipt)
+    locked = raw.one(_LOCK_BALANCE, (member_id, at))
+    assert locked is not None
+    return (claimed[0] if claimed else None), int(locked[0]), int(locked[1])
+
+
+# A separate statement after the lock: one statement reads one snapshot, taken before any wait
+# for the lock, so tier and lots read together with the lock could miss what the holder wrote.
+_STATE = (
+    "SELECT 's', m.tier,"
+    " CAST(coalesce(sum(CASE WHEN l.available_at <= ? AND (l.expires_at IS NULL OR l.expires_at > ?)"
+    " THEN l.lot_remaining ELSE 0 END), 0) AS TEXT),"
+    " CAST(coalesce(sum(CASE WHEN l.available_at > ? THEN l.lot_remaining ELSE 0 END), 0) AS TEXT)"
     " FROM members m LEFT JOIN ledger_entries l ON l.member_id = m.id AND l.lot_remaining > 0"
     " WHERE m.id = ? GROUP BY m.tier"
+    " UNION ALL SELECT 'c', purpose, '', '' FROM consent_states WHERE member_id = ? AND state = 'granted'"
 )
-CONSENTS = "SELECT 'c', purpose, '', '' FROM consent_states WHERE member_id = ? AND state = 'granted'"
 
 
-def consents_and_fields(fields: int) -> str:
-    """Rows ('c', purpose) of active consents, then ('p', field, kind, value) of the member's
-    values of `fields` declared fields: one statement."""
-    if not fields:
-        return CONSENTS
-    marks = ", ".join("?" * fields)
-    return (
-        CONSENTS + " UNION ALL SELECT 'p', field, kind, value FROM profile_values"
-        f" WHERE member_id = ? AND field IN ({marks})"
-    )
+def member_state(
+    raw: Raw, *, member_id: int, at: Any, fields: list[str]
+) -> tuple[str | None, int, int, set[str], list[tuple[str, str, str]]]:
+    """After the lock: (tier, available lot points, pending lot points, active consent purposes,
+    (field, kind, stored value) of the member's values of `fields`)."""
+    sql = _STATE
+    params: tuple[Any, ...] = (at, at, at, member_id, member_id)
+    if fields:
+        marks = ", ".join("?" * len(fields))
+        sql += (
+            " UNION ALL SELECT 'p', field, kind, value FROM profile_values"
+            f" WHERE member_id = ? AND field IN ({marks})"
+        )
+        params += (member_id, *fields)
+    tier, available, pending = None, 0, 0
+    consents: set[str] = set()
+    values: list[tuple[str, str, str]] = []
+    for kind, name, first, second in raw.rows(sql, params):
+        if kind == "s":
+            tier, available, pending = name, int(first), int(second)
+        elif kind == "c":
+            consents.add(name)
+        else:
+            values.append((name, first, second))
+    return tier, available, pending, consents, values
 
 
-INSERT_EVENT = (
-    "INSERT INTO member_events (member_id, event_type, reference, idempotency_key, occurred_at,"
-    " amount_cents, program_version, data, created_at) VALUES (?, 'purchase', ?, ?, ?, ?, ?, ?, ?)"
+_EVENT_COLUMNS = (
+    "member_events (member_id, event_type, reference, idempotency_key, occurred_at, amount_cents,"
+    " program_version, data, created_at) VALUES (?, 'purchase', ?, ?, ?, ?, ?, ?, ?)"
 )
-INSERT_EARN = (
-    "INSERT INTO ledger_entries (member_id, kind, points, status, reference, idempotency_key,"
-    " request_hash, rule, event_type, description, lot_remaining, available_at, expires_at,"
-    " occurred_at, created_at) VALUES (?, 'earn', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_EARN_COLUMNS = (
+    "ledger_entries (member_id, kind, points, status, reference, idempotency_key, request_hash, rule,"
+    " event_type, description, lot_remaining, available_at, expires_at, occurred_at, created_at)"
+    " VALUES (?, 'earn', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# Sent in the same batch as the event and the lots, so their ids are looked up by their keys.
-INSERT_AWARD = (
+_AWARD = (
     "INSERT INTO rule_awards (member_id, event_id, rule, points, reward, ledger_entry_id, why, occurred_at)"
-    " VALUES (?, (SELECT id FROM member_events WHERE idempotency_key = ?), ?, ?, ?,"
-    " (SELECT id FROM ledger_entries WHERE member_id = ? AND idempotency_key = ?), ?, ?)"
+    " VALUES (?, {event}, ?, ?, ?, {entry}, ?, ?)"
 )
-SET_TIER = "UPDATE members SET tier = ? WHERE id = ?"
+_STORE_BALANCE = "UPDATE member_balances SET balance = ?, debt = ?, updated_at = ? WHERE member_id = ?"
+_SET_TIER = "UPDATE members SET tier = ? WHERE id = ?"
+_SAVE_RECEIPT = "UPDATE pos_receipts SET response = ? WHERE id = ?"
+
+
+@dataclass
+class Bookings:
+    """Every row a purchase writes, for write_purchase()."""
+
+    event: tuple[Any, ...] | None = None
+    # (earn lot parameters or None, award parameters without the event and entry ids)
+    awards: list[tuple[tuple[Any, ...] | None, tuple[Any, ...]]] = field(default_factory=list)
+    balance: tuple[Any, ...] | None = None
+    tier: tuple[Any, ...] | None = None
+    receipt: tuple[Any, ...] | None = None
+    key: tuple[Any, ...] | None = None
+
+
+def write_purchase(raw: Raw, bookings: Bookings) -> None:
+    """All of a purchase's writes: one statement on PostgreSQL."""
+    updates = [
+        (sql, params)
+        for sql, params in (
+            (_STORE_BALANCE, bookings.balance), (_SET_TIER, bookings.tier),
+            (_SAVE_RECEIPT, bookings.receipt), (_SAVE_KEY, bookings.key),
+        )
+        if params is not None
+    ]  # fmt: skip
+    if raw.sqlite:
+        event_id = None
+        if bookings.event is not None:
+            event_row = raw.one("INSERT INTO " + _EVENT_COLUMNS + " RETURNING id", bookings.event)
+            event_id = event_row[0] if event_row else None
+        for earn, award in bookings.awards:
+            entry_id = None
+            if earn is not None:
+                entry_row = raw.one("INSERT INTO " + _EARN_COLUMNS + " RETURNING id", earn)
+                entry_id = entry_row[0] if entry_row else None
+            raw.run(
+                _AWARD.format(event="?", entry="?"), (award[0], event_id, *award[1:4], entry_id, *award[4:])
+            )
+        for sql, params in updates:
+            raw.run(sql, params)
+        return
+    parts: list[str] = []
+    params_in_order: list[Any] = []
+    if bookings.event is not None:
+        parts.append("ev AS (INSERT INTO " + _EVENT_COLUMNS + " RETURNING id)")
+        params_in_order += bookings.event
+    for number, (earn, award) in enumerate(bookings.awards):
+        entry = "NULL"
+        if earn is not None:
+            parts.append(f"e{number} AS (INSERT INTO {_EARN_COLUMNS} RETURNING id)")
+            params_in_order += earn
+            entry = f"(SELECT id FROM e{number})"
+        parts.append(f"a{number} AS ({_AWARD.format(event='(SELECT id FROM ev)', entry=entry)})")
+        params_in_order += award
+    for number, (sql, params) in enumerate(updates):
+        parts.append(f"u{number} AS ({sql})")
+        params_in_order += params
+    raw.run("WITH " + ", ".join(parts) + " SELECT 1", tuple(params_in_order))
+
 
 PURCHASE_COUNT = (
     "SELECT count(*) FROM member_events WHERE member_id = ? AND event_type = 'purchase'"
