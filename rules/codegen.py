@@ -237,16 +237,32 @@ class ExprGen:
     def _call(self, e: A.Call, env) -> str:
         if e.func in HISTORY_FUNCTIONS:
             duration = cast(A.Literal, e.args[0]).value
-            self.uses.update({"fig", "mid", "at"})
+            # with a history, `at` and `mid` are set before the rules run (see compiler)
+            self.uses.update({"fig", "mid"})
             return (f"_figure(fig, history, mid, at, {e.func!r}, {duration.amount!r}, "
                     f"{duration.unit!r})")
-        arg = self.gen(e.args[0], env)
+        if e.func in ("year", "month", "day", "hour", "weekday") and \
+                self._event_time(e.args[0], env):
+            # the event's local hour and date are locals: no datetime is needed
+            if e.func == "hour":
+                self.uses.add("hr")
+                return "hr"
+            self.uses.add("d")
+            arg = "d"
+        else:
+            arg = self.gen(e.args[0], env)
         if e.func in ("year", "month", "day", "hour"):
             return f"{arg}.{e.func}"
         if e.func == "weekday":
             return f"_WEEKDAYS[{arg}.weekday()]"
         self.uses.add("d")
         return f"_{e.func}({arg}, d)"
+
+    @staticmethod
+    def _event_time(e: A.Expr, env) -> bool:
+        """Whether `e` is the event's time (`purchase.at`)."""
+        return (isinstance(e, A.Attr) and e.attr == "at" and isinstance(e.obj, A.Name)
+                and e.obj.name not in env and e.obj.name != "member")
 
     def _unary(self, e: A.Unary, env) -> str:
         operand = self.gen(e.operand, env)
@@ -267,7 +283,11 @@ class ExprGen:
         weekdays = _weekday_numbers(e.right) if op in ("==", "!=", "in", "not in") else None
         if weekdays is not None and isinstance(e.left, A.Call) and e.left.func == "weekday":
             # weekday(d) == SAT as d.weekday() == 5: no name lookup
-            arg = self.gen(e.left.args[0], env)
+            if self._event_time(e.left.args[0], env):
+                self.uses.add("d")
+                arg = "d"
+            else:
+                arg = self.gen(e.left.args[0], env)
             if op in ("==", "!="):
                 return f"({arg}.weekday() {op} {weekdays[0]})"
             return f"({arg}.weekday() {op} {self.const(frozenset(weekdays))})"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Set
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
@@ -83,7 +83,7 @@ def base_namespace() -> dict:
         "_resolve": resolve_groups, "_error": record_error, "_ERRORS": _ERRORS,
         "Decimal": Decimal, "date": date, "_MONEY": rt.MONEY_CACHE,
         "_money_text": rt.money_text, "_ksum": rt.keyed_sum,
-        "_fromiso": datetime.fromisoformat,
+        "_local": rt.local_parts, "_MMSS": rt.MINUTES_SECONDS,
     }
 
 
@@ -130,7 +130,7 @@ class ProgramCompiler:
         out = self.out
         out.namespace.update(base_namespace())
         out.namespace.update(_PROGRAM=program, _TZ=program.tz, _TIERS=self.tiers,
-                             _RULES=self.infos)
+                             _RULES=self.infos, _LOCAL={})
         out.emit(0, "def evaluate(event, history=None):")
         out.emit(1, "kind = event['type']")
         by_event: dict[str, list] = {}
@@ -178,9 +178,6 @@ class ProgramCompiler:
         member_locals = {"m_tier", "m_points", "m_joined", "cons", "mid"}
         if uses & member_locals or any(u.startswith("p_") for u in uses):
             emit(depth, "member = event['member']")
-        if "mid" in uses:
-            emit(depth, "mid = member['id']")
-            emit(depth, "if type(mid) is not str: mid = str(mid)")
         if "cons" in uses:
             emit(depth, "cons = member.get('consents') or ()")
         if "m_tier" in uses:
@@ -214,18 +211,26 @@ class ProgramCompiler:
                     emit(depth, f"{local} = data.get('items') or ()")
                 else:
                     emit(depth, f"{local} = data.get({name!r}) or ''")
-        if uses & {"at", "d"}:  # parse_at(), inline for the usual string
-            emit(depth, "at = event['at']")
-            emit(depth, "if type(at) is str:")
-            emit(depth + 1, "at = _fromiso(at)")
-            emit(depth + 1, "at = at.astimezone(_TZ) if at.tzinfo is not None "
-                            "else at.replace(tzinfo=_TZ)")
-            emit(depth, "else:")
-            emit(depth + 1, "at = _parse_at(at, _TZ)")
+        if uses & {"at", "d", "hr"}:
+            # The local date and hour, kept per hour of event time (runtime.local_parts);
+            # `at`, the datetime, is None when they came from there.
+            emit(depth, "ts = event['at']")
+            emit(depth, "tc = _LOCAL.get(ts[:13] + ts[19:]) if type(ts) is str "
+                        "and ts[13:19] in _MMSS else None")
+            emit(depth, "if tc is None: tc = _local(ts, _TZ, _LOCAL)")
+            emit(depth, "d, hr, at = tc")
+            if "at" in uses:
+                emit(depth, "if at is None: at = _parse_at(ts, _TZ)")
         else:
             emit(depth, "at = None")
-        if "d" in uses:
-            emit(depth, "d = at.date()")
+        if "mid" in uses:
+            # only a history needs the member's id and the event's datetime
+            emit(depth, "if history is not None:")
+            emit(depth + 1, "mid = member['id']")
+            emit(depth + 1, "if type(mid) is not str: mid = str(mid)")
+            emit(depth + 1, "if at is None: at = _parse_at(event['at'], _TZ)")
+            emit(depth, "else:")
+            emit(depth + 1, "mid = None")
         if "fig" in uses:
             emit(depth, "fig = {}")
         for name in list(shared_names.values()) + gen.group_names():
@@ -281,11 +286,11 @@ class ProgramCompiler:
                                                tiers, everything)
             emit(0, f"cand &= {prefix}_tier[m_tier + 1]")
         if index.hour_preds:
-            uses.add("at")
+            uses.add("hr")
             hours = range(24)
             ns[f"{prefix}_hour"] = value_masks(predicates(index.hour_preds, "h", hours), hours,
                                                everything)
-            emit(0, f"cand &= {prefix}_hour[at.hour]")
+            emit(0, f"cand &= {prefix}_hour[hr]")
         # Event and item attributes may be anything: if they cannot be looked up, their
         # guards filter nothing (the rules test them themselves).
         if index.attr_keys or index.item_keys:
@@ -356,7 +361,7 @@ class ProgramCompiler:
         if decl.valid_until is not None and _WINDOWS not in decided:
             guards.append(f"d <= {self.out.const(decl.valid_until)}")
         if guards:
-            uses.update({"at", "d"})
+            uses.add("d")
         if info.consent_required:
             uses.add("cons")
             guards.append(f"{info.purpose!r} in cons")
@@ -403,7 +408,7 @@ class ProgramCompiler:
     def _limits(self, info, block: Block, uses: set[str]) -> None:
         """Limits, caps and budgets: count what was awarded; cut an award to what remains."""
         decl: A.RuleDecl = info.decl
-        uses.update({"mid", "at"})
+        uses.add("mid")  # and with it `at` when there is a history
         fires = "pts > 0" if info.reward is None else "True"
         index = info.index
 

@@ -124,6 +124,52 @@ def parse_at(value: Any, tz: ZoneInfo) -> datetime:
     return value.astimezone(tz)
 
 
+# ":MM:SS" of an ISO time: the part of an event time that compiled code may ignore.
+MINUTES_SECONDS = frozenset(f":{m:02d}:{s:02d}" for m in range(60) for s in range(60))
+LOCAL_CACHE_SIZE = 1 << 14
+_HOUR = timedelta(hours=1)
+
+
+def local_parts(value: Any, tz: ZoneInfo, cache: dict) -> tuple[date, int, datetime | None]:
+    """(local date, local hour, parse_at(value, tz)) of an event time.
+
+    Compiled code first looks in `cache`, keyed by the string without its ":MM:SS" (most
+    events need only the local date and hour, and events of the same hour share them):
+    an entry is kept when no minute and second of that hour can change them, i.e. the
+    string's own offset and the program timezone's differ by whole hours and the timezone
+    does not change its offset in that hour. Cached entries carry no datetime (None): the
+    caller parses it when it needs one.
+    """
+    at = parse_at(value, tz)
+    day, hour = at.date(), at.hour
+    if type(value) is str and value[13:19] in MINUTES_SECONDS and _same_local_hour(value, tz, at):
+        if len(cache) >= LOCAL_CACHE_SIZE:
+            cache.clear()
+        cache[value[:13] + value[19:]] = (day, hour, None)
+    return day, hour, at
+
+
+def _same_local_hour(text: str, tz: ZoneInfo, at: datetime) -> bool:
+    """Whether every time that differs from `text` only in its ":MM:SS" has the local date
+    and hour of `at` (= parse_at(text, tz))."""
+    raw = datetime.fromisoformat(text)
+    # the characters left out of the key really are the minute and the second
+    if (raw.hour, raw.minute, raw.second) != (int(text[11:13]), int(text[14:16]),
+                                             int(text[17:19])):
+        return False
+    if raw.tzinfo is None:
+        return True  # local time as written: its date and hour are in the text
+    offset, own = at.utcoffset(), raw.utcoffset()
+    if offset is None or own is None or (offset - own) % _HOUR:
+        return False  # e.g. +05:30 seen from Berlin: the minutes move the local hour
+    # The zone's offset is the same at both ends of the hour, so it does not change in
+    # between: in the tz database, offset changes of a zone are days apart.
+    first = raw.replace(minute=0, second=0).astimezone(tz)
+    last = raw.replace(minute=59, second=59).astimezone(tz)
+    return (first.utcoffset() == offset == last.utcoffset() and first.hour == last.hour
+            and first.date() == last.date())
+
+
 def weekday(value: date) -> str:
     return WEEKDAY_CODES[value.weekday()]
 
