@@ -67,6 +67,10 @@ class Database:
         finally:
             self._writer.release()
 
+    def writer_busy(self) -> bool:
+        """Whether this process's SQLite writer lock is held (by a thread outside the web gate)."""
+        return self._writer is not None and self._writer.locked()
+
     @staticmethod
     def after_commit(session: Session, callback: Callable[[], None]) -> None:
         """Run `callback` once the session's transaction has committed (never on rollback)."""

@@ -1,5 +1,6 @@
 """Password hashing (argon2) and signed tokens (PyJWT) with issuer and audience checked."""
 
+import functools
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,26 +59,34 @@ def encode_token(
 def decode_token(settings: Settings, token: str, *, audience: str, now: datetime) -> dict[str, Any]:
     """The token's claims, or NotAuthenticated if it is forged, expired or for another use."""
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            settings.secret_key,
-            algorithms=[ALGORITHM],
-            audience=audience,
-            issuer=settings.jwt_issuer,
-            options={
-                "require": ["exp", "iat", "sub", "aud", "iss"],
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-            },
-        )
+        claims = dict(_verified(token, settings.secret_key, audience, settings.jwt_issuer))
     except jwt.PyJWTError as exc:
         raise NotAuthenticated("The token is invalid.", code="invalid_token") from exc
-    # Time claims are checked against the injected clock, not the wall clock.
+    # Time claims are checked against the injected clock, not the wall clock, on every use.
     if int(claims["iat"]) > int(now.timestamp()) + 60:
         raise NotAuthenticated("The token is not valid yet.", code="invalid_token")
     if int(claims["exp"]) <= int(now.timestamp()):
         raise NotAuthenticated("The token has expired.", code="token_expired")
+    return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(token: str, secret: str, audience: str, issuer: str) -> dict[str, Any]:
+    """Signature, audience and issuer depend on nothing but these arguments, so a till that
+    sends the same bearer token with every purchase has it verified once, not every time."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        secret,
+        algorithms=[ALGORITHM],
+        audience=audience,
+        issuer=issuer,
+        options={
+            "require": ["exp", "iat", "sub", "aud", "iss"],
+            "verify_exp": False,
+            "verify_iat": False,
+            "verify_nbf": False,
+        },
+    )
     return claims
 
 

@@ -244,22 +244,43 @@ def write_purchase(raw: Raw, bookings: Bookings) -> None:
             raw.run(sql, params)
         return
     parts: list[str] = []
-    params_in_order: list[Any] = []
+    params: list[Any] = []
     if bookings.event is not None:
         parts.append("ev AS (INSERT INTO " + _EVENT_COLUMNS + " RETURNING id)")
-        params_in_order += bookings.event
-    for number, (earn, award) in enumerate(bookings.awards):
-        entry = "NULL"
-        if earn is not None:
-            parts.append(f"e{number} AS (INSERT INTO {_EARN_COLUMNS} RETURNING id)")
-            params_in_order += earn
-            entry = f"(SELECT id FROM e{number})"
-        parts.append(f"a{number} AS ({_AWARD.format(event='(SELECT id FROM ev)', entry=entry)})")
-        params_in_order += award
-    for number, (sql, params) in enumerate(updates):
+        params += bookings.event
+    earns = [earn for earn, _ in bookings.awards if earn is not None]
+    if earns:
+        # One INSERT with the rows in effect order, and awards from one INSERT .. SELECT ordered
+        # the same way: ids follow the effects (separate CTEs run in no promised order).
+        values = _EARN_COLUMNS.partition(" VALUES ")[2]
+        parts.append(
+            f"le AS (INSERT INTO {_EARN_COLUMNS}{(', ' + values) * (len(earns) - 1)}"
+            " RETURNING id, idempotency_key)"
+        )
+        for earn in earns:
+            params += earn
+    if bookings.awards:
+        rows = ", ".join([_AWARD_ROW] * len(bookings.awards))
+        entry, join = ("le.id", " LEFT JOIN le ON le.idempotency_key = v.k") if earns else ("NULL", "")
+        parts.append(
+            "aw AS (INSERT INTO rule_awards (member_id, event_id, rule, points, reward, ledger_entry_id,"
+            f" why, occurred_at) SELECT v.m, (SELECT id FROM ev), v.rule, v.points, v.reward, {entry},"
+            f" v.why, v.at FROM (VALUES {rows}) AS v (n, m, rule, points, reward, k, why, at){join}"
+            " ORDER BY v.n)"
+        )
+        for number, (earn, award) in enumerate(bookings.awards):
+            member_id, rule, points, reward, why, at = award
+            params += (number, member_id, rule, points, reward, earn[4] if earn else None, why, at)
+    for number, (sql, values_of) in enumerate(updates):
         parts.append(f"u{number} AS ({sql})")
-        params_in_order += params
-    raw.run("WITH " + ", ".join(parts) + " SELECT 1", tuple(params_in_order))
+        params += values_of
+    raw.run("WITH " + ", ".join(parts) + " SELECT 1", tuple(params))
+
+
+_AWARD_ROW = (
+    "(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT),"
+    " CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ))"
+)
 
 
 PURCHASE_COUNT = (

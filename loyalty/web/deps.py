@@ -46,6 +46,7 @@ _loop_state: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[asyncio
     weakref.WeakKeyDictionary()
 )
 TRANSACTION_THREADS = 128
+INLINE_SQLITE_WRITES = True
 
 
 def _loop_gates() -> tuple[asyncio.Lock, Any]:
@@ -108,7 +109,14 @@ async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
     """
     database: Database = request.app.state.database
     sqlite_gate, limiter = _loop_gates()
-    async with sqlite_gate if database.is_sqlite else contextlib.nullcontext():
+    if not database.is_sqlite:
+        return await anyio.to_thread.run_sync(_run_transaction, database, work, limiter=limiter)
+    async with sqlite_gate:
+        if INLINE_SQLITE_WRITES and not database.writer_busy():
+            # Every writer of this process queues on the gate we hold, so the file is ours: a
+            # few in-process statements run right here, without a thread hand-off that would
+            # have to win the GIL back from this busy loop while holding the writer lock.
+            return _run_transaction(database, work)
         return await anyio.to_thread.run_sync(_run_transaction, database, work, limiter=limiter)
 
 
