@@ -20,6 +20,7 @@ from sqlalchemy import event, text
 
 from loyalty.cli.seed_cmd import card_number_for
 from loyalty.db import Database
+from loyalty.pos import purchase_sql
 
 CATALOGUE = (
     ("latte", "coffee", "3.40"),
@@ -322,10 +323,13 @@ def hot_path_plans(database: Database, book_one: Any) -> list[tuple[str, str, bo
             captured.append((statement, parameters))
 
     event.listen(database.engine, "before_cursor_execute", capture)
+    # The till's purchase runs its own statements on the DBAPI connection.
+    purchase_sql.Raw.trace = lambda sql, parameters: capture(None, None, sql, parameters, None, False)
     try:
         book_one()
     finally:
         event.remove(database.engine, "before_cursor_execute", capture)
+        purchase_sql.Raw.trace = None
     plans = []
     seen = set()
     raw = database.engine.raw_connection()
@@ -356,7 +360,10 @@ def _why_scanned(cursor: Any, sqlite: bool, statement: str, parameters: Any, pla
     that rightly scans a near-empty table can be told from a missing index."""
     tables = re.findall(r"(?:SCAN|Seq Scan on) (\w+)", plan)
     sizes = []
+    known = set(_table_names(cursor, sqlite))
     for table in dict.fromkeys(tables):
+        if table not in known:  # a subquery's alias
+            continue
         cursor.execute(f"SELECT count(*) FROM {table}")
         sizes.append(f"{table}: {cursor.fetchone()[0]:,} rows")
     note = "(" + ", ".join(sizes) + ")"
@@ -367,6 +374,14 @@ def _why_scanned(cursor: Any, sqlite: bool, statement: str, parameters: Any, pla
         cursor.execute("RESET enable_seqscan")
         note += " with seq scans off: " + ("uses an index" if _uses_index(forced, False) else "NO index path")
     return note
+
+
+def _table_names(cursor: Any, sqlite: bool) -> list[str]:
+    if sqlite:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    else:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    return [str(row[0]) for row in cursor.fetchall()]
 
 
 def _uses_index(plan: str, sqlite: bool) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeGuard, cast
 
 from . import ast as A
+from . import runtime as rt
 from .runtime import WEEKDAY_CODES
 from .schema import HISTORY_FUNCTIONS
 from .unparse import unparse
@@ -54,8 +55,11 @@ class ExprGen:
     """Generates Python for one expression; constants go through `const` (repr-safe names)."""
 
     def __init__(self, types: dict[int, str], tiers: dict[str, int],
-                 const: Callable[[object], str], uses: set[str]):
+                 const: Callable[[object], str], uses: set[str], *, units: bool = False):
         self.types = types
+        # money as hundredths (runtime.to_units: ints, or Decimals when not whole), or Decimal
+        self.units = units
+        self.zero = "0" if units else "_ZERO"
         self.tiers = tiers
         self.const = const
         self.uses = uses  # names of locals the generated code needs (m_tier, e_total, ...)
@@ -149,7 +153,7 @@ class ExprGen:
             if _mentions_outside(cast(A.Expr, e.value), e.var):  # a sum has its summed expression
                 return None
             value_code = self.gen(cast(A.Expr, e.value), {**env, e.var: "it"})
-            start = "_ZERO" if self.types.get(id(e)) == "money" else "0"
+            start = self.zero if self.types.get(id(e)) == "money" else "0"
             keys = _constant_strings(other)
             if self.sum_helpers is not None and keys is not None:
                 # Summed only when a rule asks, over its own keys: parsing money for every
@@ -206,6 +210,9 @@ class ExprGen:
             return repr(bool(e.value))
         if e.kind == "number" and isinstance(e.value, int):
             return repr(e.value)
+        if e.kind == "money" and self.units:
+            value = rt.to_units(e.value)
+            return repr(value) if type(value) is int else self.const(value)
         return self.const(e.value)
 
     def _name(self, e: A.Name, env) -> str:
@@ -223,13 +230,15 @@ class ExprGen:
             self.uses.add(local)
             return local
         item = self.gen(obj, env)
+        money, cache, text = (("_units", "_UNITS", "_units_text") if self.units
+                              else ("_money", "_MONEY", "_money_text"))
         if self.in_iterable and e.attr in ("price", "quantity"):  # no `:=` there
-            return (f"_money({item}.get('price'))" if e.attr == "price"
+            return (f"{money}({item}.get('price'))" if e.attr == "price"
                     else f"_number({item}.get('quantity', 1))")
         # money() and number(), inline for the usual string price and int quantity
         if e.attr == "price":
-            return (f"((_MONEY.get(_p) or _money_text(_p)) if type(_p := {item}.get('price')) "
-                    "is str else _money(_p))")
+            return (f"(({cache}.get(_p) or {text}(_p)) if type(_p := {item}.get('price')) "
+                    f"is str else {money}(_p))")
         if e.attr == "quantity":
             return f"(_q if type(_q := {item}.get('quantity', 1)) is int else _number(_q))"
         return f"{item}.get({e.attr!r})"
@@ -239,8 +248,9 @@ class ExprGen:
             duration = cast(A.Literal, e.args[0]).value
             # with a history, `at` and `mid` are set before the rules run (see compiler)
             self.uses.update({"fig", "mid"})
-            return (f"_figure(fig, history, mid, at, {e.func!r}, {duration.amount!r}, "
+            code = (f"_figure(fig, history, mid, at, {e.func!r}, {duration.amount!r}, "
                     f"{duration.unit!r})")
+            return f"_to_units({code})" if self.units and e.func == "spent" else code
         if e.func in ("year", "month", "day", "hour", "weekday") and \
                 self._event_time(e.args[0], env):
             # the event's local hour and date are locals: no datetime is needed
@@ -271,10 +281,14 @@ class ExprGen:
     def _listexpr(self, e: A.ListExpr, env) -> str:
         if all(isinstance(i, A.Literal | A.Name) and (isinstance(i, A.Literal) or i.name
                not in env) for i in e.items):
-            values = []
+            values: list[object] = []
             for item in e.items:
-                values.append(self.tiers[item.name] if isinstance(item, A.Name)
-                              else cast(A.Literal, item).value)
+                if isinstance(item, A.Name):
+                    values.append(self.tiers[item.name])
+                elif cast(A.Literal, item).kind == "money" and self.units:
+                    values.append(rt.to_units(cast(A.Literal, item).value))
+                else:
+                    values.append(cast(A.Literal, item).value)
             return self.const(frozenset(values) if values else ())
         return "(" + "".join(self.gen(i, env) + ", " for i in e.items) + ")"
 
@@ -297,6 +311,11 @@ class ExprGen:
             amount = duration.amount if op == "+" else -duration.amount
             return f"_shift({left}, {amount!r}, {duration.unit!r})"
         right = self.gen(e.right, env)
+        if self.units and "money" in (self.types.get(id(e.left)), self.types.get(id(e.right))):
+            if op == "/":  # money / number, money / money: a Decimal, like Decimal money's
+                return f"_divide_units({left}, {right})"
+            if op == "*" and (_divides(e.left) or _divides(e.right)):
+                return f"_multiply_units({left}, {right})"  # refuses a float, like Decimal
         if op == "/":
             return f"_divide({left}, {right})"
         return f"({left} {op} {right})"
@@ -318,9 +337,22 @@ class ExprGen:
         if e.kind == "count":
             return f"sum(1 for {var} in {iterable} if {cond})"
         value = self.gen(cast(A.Expr, e.value), inner)
-        start = "_ZERO" if self.types.get(id(e)) == "money" else "0"
+        start = self.zero if self.types.get(id(e)) == "money" else "0"
         where = f" if {cond}" if cond is not None else ""
         return f"sum(({value} for {var} in {iterable}{where}), {start})"
+
+
+def _divides(e: A.Expr) -> bool:
+    """Whether an expression divides (the only way a number becomes a float)."""
+    if isinstance(e, A.Binary):
+        return e.op == "/" or _divides(e.left) or _divides(e.right)
+    if isinstance(e, A.Unary):
+        return _divides(e.operand)
+    if isinstance(e, A.Quant):
+        return any(_divides(x) for x in (e.iterable, e.cond, e.value) if x is not None)
+    if isinstance(e, A.Call | A.ListExpr):
+        return any(map(_divides, e.args if isinstance(e, A.Call) else e.items))
+    return False
 
 
 def _constant_strings(e: A.Expr) -> frozenset | None:

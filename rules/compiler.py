@@ -84,6 +84,9 @@ def base_namespace() -> dict:
         "Decimal": Decimal, "date": date, "_MONEY": rt.MONEY_CACHE,
         "_money_text": rt.money_text, "_ksum": rt.keyed_sum,
         "_local": rt.local_parts, "_MMSS": rt.MINUTES_SECONDS,
+        "_units": rt.units, "_UNITS": rt.UNITS_CACHE, "_units_text": rt.units_text,
+        "_to_units": rt.to_units, "_divide_units": rt.divide_units,
+        "_multiply_units": rt.multiply_units,
     }
 
 
@@ -153,7 +156,7 @@ class ProgramCompiler:
 
     def _event(self, event: str, infos: list) -> None:
         uses: set[str] = set()
-        gen = ExprGen(self.checked.types, self.tiers, self.out.const, uses)
+        gen = ExprGen(self.checked.types, self.tiers, self.out.const, uses, units=True)
         shared = self._shared(infos)
         shared_names: dict[str, str] = {}
         index = None
@@ -202,11 +205,11 @@ class ProgramCompiler:
             for local in event_locals:
                 name = local[2:]
                 if name == "total":
-                    # money(), inline for the usual string
+                    # units() (money in hundredths), inline for the usual string
                     emit(depth, f"{local} = data.get('total')")
-                    emit(depth, f"{local} = (_MONEY.get({local}) or _money_text({local})) "
-                                f"if type({local}) is str else _money({local})")
-                    emit(depth, f"{local} = {local} or _ZERO")
+                    emit(depth, f"{local} = (_UNITS.get({local}) or _units_text({local})) "
+                                f"if type({local}) is str else _units({local})")
+                    emit(depth, f"{local} = {local} or 0")
                 elif name == "items":
                     emit(depth, f"{local} = data.get('items') or ()")
                 else:
@@ -445,15 +448,14 @@ class ProgramCompiler:
         if award.per is not None:
             amount = cast(A.Literal, award.amount).value
             of = gen.gen(cast(A.Expr, award.of))
-            per = self.out.const(award.per)
+            units = rt.to_units(award.per)  # X and M both in hundredths: the scale cancels
+            per = repr(units) if type(units) is int else self.out.const(units)
             scale = "" if amount == 1 else f"{amount!r} * "
-            # N × ⌊X / M⌋ inline; __floor__ is int() of a positive value, without int()'s
-            # slower path, and comparing with the Decimal zero skips an int conversion
+            # N × ⌊X / M⌋ inline; __floor__ makes an int of a Decimal's quotient (and is
+            # the int itself for an int); for a positive X, // is the floor
             if of.isidentifier():  # a local such as e_total
-                if award.per == 1:
-                    return f"({scale}{of}.__floor__() if {of} > _ZERO else 0)"
-                return f"({scale}({of} // {per}).__floor__() if {of} > _ZERO else 0)"
-            return (f"\0{of}\0({scale}(x // {per}).__floor__() if x is not None and x > _ZERO "
+                return f"({scale}({of} // {per}).__floor__() if {of} > 0 else 0)"
+            return (f"\0{of}\0({scale}(x // {per}).__floor__() if x is not None and x > 0 "
                     "else 0)")
         if isinstance(award.amount, A.Literal) and isinstance(award.amount.value, int):
             return repr(award.amount.value)

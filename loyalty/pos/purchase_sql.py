@@ -9,6 +9,7 @@ repositories write and read. The tables stay owned by their domains; this module
 what their services would have written for a purchase (tests compare the two).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,6 +27,8 @@ class Raw:
     __slots__ = ("connection", "cursor", "sqlite")
 
     _pg_texts: dict[str, str] = {}
+    # Called with (statement, parameters) before each statement: the benchmark EXPLAINs them.
+    trace: Callable[[str, tuple[Any, ...]], None] | None = None
 
     def __init__(self, session: Session) -> None:
         connection = session.connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
@@ -33,16 +36,18 @@ class Raw:
         self.connection: Any = connection.connection.driver_connection
         self.cursor = self.connection.cursor()
 
-    def _sql(self, sql: str) -> str:
-        if self.sqlite:
-            return sql
-        translated = self._pg_texts.get(sql)
-        if translated is None:
-            translated = self._pg_texts[sql] = sql.replace("?", "%s")
-        return translated
+    def _sql(self, sql: str, params: tuple[Any, ...]) -> str:
+        if not self.sqlite:
+            translated = self._pg_texts.get(sql)
+            if translated is None:
+                translated = self._pg_texts[sql] = sql.replace("?", "%s")
+            sql = translated
+        if Raw.trace is not None:
+            Raw.trace(sql, params)
+        return sql
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        self.cursor.execute(self._sql(sql), params)
+        self.cursor.execute(self._sql(sql, params), params)
         return list(self.cursor.fetchall())
 
     def one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
@@ -50,7 +55,7 @@ class Raw:
         return rows[0] if rows else None
 
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        self.cursor.execute(self._sql(sql), params)
+        self.cursor.execute(self._sql(sql, params), params)
         return int(self.cursor.rowcount)
 
     def batch(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[list[tuple[Any, ...]]]:
@@ -58,7 +63,7 @@ class Raw:
         than plain round trips on loopback: more CPU per statement, not less.)"""
         results = []
         for sql, params in statements:
-            self.cursor.execute(self._sql(sql), params)
+            self.cursor.execute(self._sql(sql, params), params)
             results.append(list(self.cursor.fetchall()) if self.cursor.description else [])
         return results
 

@@ -29,6 +29,7 @@ class Published:
 
 
 _lock = threading.Lock()
+_compiling = threading.Lock()
 # Compiled programs by source digest (compiling is pure, so a digest names its result).
 _compiled: "OrderedDict[str, rules.Program]" = OrderedDict()
 # The newest version seen, per database URL.
@@ -57,6 +58,17 @@ def _compile(pairs: list[tuple[str, str]], digest: str, **kwargs: Any) -> rules.
         program = _compiled.get(digest)
     if program is not None and not kwargs:
         return program
+    # One compile at a time: when a worker starts under load, every request thread finds the
+    # cache empty, and thirty compiles at once (each building the parser too) took seconds each.
+    with _compiling:
+        with _lock:
+            program = _compiled.get(digest)
+        if program is not None and not kwargs:
+            return program
+        return _compile_now(pairs, digest, **kwargs)
+
+
+def _compile_now(pairs: list[tuple[str, str]], digest: str, **kwargs: Any) -> rules.Program:
     try:
         program = rules.compile_program(pairs, **kwargs)
     except rules.CompileError as exc:

@@ -8,6 +8,7 @@ whole hours apart from Berlin's, naive and `Z` times, and in any order.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -134,3 +135,148 @@ def test_the_event_datetime_is_made_when_read():
     result = time_program.evaluate(purchase(at="2026-12-05T10:45:30+01:00"))
     assert result.ctx.local_time().isoformat() == "2026-12-05T10:45:30+01:00"
     assert [e.why for e in result.effects]
+
+
+# ---- money: compiled programs count hundredths (runtime.to_units), the interpreter Decimals
+
+MONEY_PROGRAM = HEADER + '''
+rule per_total "Per"
+  on purchase
+  purpose loyalty
+  award 3 points per 2.50 EUR of purchase.total
+end
+rule odd_literal "Odd literal"
+  on purchase
+  purpose loyalty
+  when purchase.total >= 12.345 EUR
+  award 1 point
+end
+rule listed "Listed"
+  on purchase
+  purpose loyalty
+  when purchase.total in [10 EUR, 12.50 EUR, 0.005 EUR]
+  award 2 points
+end
+rule ratio "Ratio"
+  on purchase
+  purpose loyalty
+  award purchase.total / 3 EUR points
+end
+rule halves "Halves"
+  on purchase
+  purpose loyalty
+  when purchase.total / 2 >= 5 EUR and -purchase.total < -1 EUR
+  award 4 points
+end
+rule float_times "Float times money"
+  on purchase
+  purpose loyalty
+  when purchase.total * (3 / 2) >= 15 EUR
+  award 5 points
+end
+rule decimal_times "Decimal times money"
+  on purchase
+  purpose loyalty
+  when 1.5 * purchase.total - 0.01 EUR >= 15 EUR
+  award 5 points
+end
+rule bakery "Bakery"
+  on purchase
+  purpose loyalty
+  award 1 point per 0.75 EUR of sum item.price * item.quantity for item in purchase.items
+      where item.category in ["bread", "cake"]
+end
+rule basket "Basket"
+  on purchase
+  purpose loyalty
+  when (sum item.price for item in purchase.items) > 20 EUR
+    and (sum item.price * item.quantity for item in purchase.items where item.category == "tea")
+        < 3.333 EUR
+  award 6 points
+end
+rule regular "Regular"
+  on purchase
+  purpose loyalty
+  when spent(30 days) >= 25.5 EUR
+  award 9 points
+end
+rule refund "Refund"
+  on return
+  purpose loyalty
+  award 1 point per 1 EUR of return.total
+end
+'''
+# 16 rules or more, mostly guarded: the rule index, and sums asked per rule (keyed_sum)
+INDEXED_PROGRAM = HEADER + "".join(f'''
+rule r{n} "R{n}"
+  on purchase
+  purpose loyalty
+  when purchase.store == "s{n % 4}"
+  award {n % 3 + 1} points per {n % 5 + 1}.{n % 7}5 EUR of sum item.price * item.quantity
+      for item in purchase.items where item.category in ["bread", "cake"]
+end
+''' for n in range(20))
+
+money_programs = [rules.compile_program(MONEY_PROGRAM), rules.compile_program(INDEXED_PROGRAM)]
+
+amounts = st.one_of(
+    st.decimals(min_value=-50, max_value=200, places=2).map(str),
+    st.decimals(min_value=0, max_value=200, places=3).map(str),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["1e25", "123456789012345678901234.5", "0.001", "-0", "12,50", "", "x"]),
+    st.integers(-100, 10**20), st.floats(0, 100, allow_nan=False), st.none(), st.booleans(),
+)
+quantities = st.one_of(st.integers(0, 6), st.sampled_from([Decimal("1.5"), 2.5, "2"]))
+money_items = st.lists(st.fixed_dictionaries({
+    "sku": st.just("x"), "category": st.sampled_from(["bread", "cake", "tea", "merch"]),
+    "price": amounts.filter(lambda a: a is not None), "quantity": quantities}), max_size=4)
+
+
+@st.composite
+def money_events(draw):
+    kind = draw(st.sampled_from(["purchase", "purchase", "return"]))
+    event = purchase(at=f"2026-12-{draw(st.integers(1, 28)):02d}T10:15:00+01:00",
+                     event_id=f"e{draw(st.integers(0, 99))}")
+    if kind == "return":
+        event["type"] = "return"
+        event["return"] = {"total": draw(amounts)}
+        del event["purchase"]
+    else:
+        event["purchase"] = {"total": draw(amounts), "store": draw(st.sampled_from(
+            ["s0", "s1", "s2", "s3"])), "items": draw(money_items)}
+    return event
+
+
+def _outcome(evaluate):
+    """(rule, points) of what fires, or the kind of error evaluation raises."""
+    try:
+        return _points(evaluate())
+    except Exception as error:  # noqa: BLE001 - both must fail alike
+        return type(error).__name__
+
+
+@pytest.mark.parametrize("program", money_programs, ids=["arithmetic", "indexed"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_money_in_hundredths_agrees_with_decimal_money(program, data):
+    stream = data.draw(st.lists(money_events(), min_size=1, max_size=6))
+    fast, slow = rules.MemoryHistory("Europe/Berlin"), rules.MemoryHistory("Europe/Berlin")
+    for event in stream:
+        assert _outcome(lambda e=event: program.evaluate(e)) == _outcome(
+            lambda e=event: rules.interpret(program, e)), event
+        assert _outcome(lambda e=event: program.evaluate(e, fast)) == _outcome(
+            lambda e=event: rules.interpret(program, e, slow)), event
+
+
+def test_amounts_in_hundredths():
+    assert [rt.units(v) for v in ("12.50", "-3.2", 5, 2.5, "x", None, True)] == [
+        1250, -320, 500, 250, None, None, None]
+    assert rt.units("1.005") == Decimal("100.5")  # not a whole number of hundredths
+    assert rt.units("1e30") == Decimal("1e32") and type(rt.units("1e30")) is Decimal
+    assert str(rt.units("NaN")) == "NaN"
+    # money / number and money / money give Decimals, as with Decimal money; never a float
+    assert rt.divide_units(1000, 3) == Decimal(10) / 3 * 100
+    assert rt.divide_units(1000, 300) == Decimal(10) / 3
+    assert rt.divide_units(1000, 0) == 0
+    with pytest.raises(TypeError):
+        rt.multiply_units(1000, 1.5)
