@@ -111,8 +111,14 @@ class ExprGen:
                     f"    else: t_{count}[k] = 1"]
             for name, value, start, wanted in sums.values():
                 # only the entries some rule sums up: money parsing is the costly part
-                guard = f"if k in {self.const(frozenset(wanted))}: " if wanted is not None else ""
-                loop.append(f"    {guard}t_{name}[k] = t_{name}.get(k, {start}) + {value}")
+                pad_sum = "    "
+                if wanted is not None:
+                    loop.append(f"    if k in {self.const(frozenset(wanted))}:")
+                    pad_sum = "        "
+                # An item that cannot be summed (a missing price) spoils only its key's sum
+                # (the rules that read it fail), not the loop that other rules share.
+                loop.append(f"{pad_sum}try: t_{name}[k] = t_{name}.get(k, {start}) + {value}")
+                loop.append(f"{pad_sum}except _ERRORS: t_{name}[k] = _UNSUMMABLE")
             init = "; ".join(f"t_{t} = {{}}" for t in temps)
             out.append(f"{pad}if {count} is None:")
             if helpers is not None and uses[stripped] > 6:

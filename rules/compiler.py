@@ -86,7 +86,7 @@ def base_namespace() -> dict:
         "_local": rt.local_parts, "_MMSS": rt.MINUTES_SECONDS,
         "_units": rt.units, "_UNITS": rt.UNITS_CACHE, "_units_text": rt.units_text,
         "_to_units": rt.to_units, "_divide_units": rt.divide_units,
-        "_multiply_units": rt.multiply_units,
+        "_multiply_units": rt.multiply_units, "_UNSUMMABLE": rt.UNSUMMABLE,
     }
 
 

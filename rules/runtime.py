@@ -290,6 +290,24 @@ def keyed_sum(items, attr: str, keys: frozenset, value, start):
     return total
 
 
+class Unsummable:
+    """What compiled code keeps as the sum of the items of one key when one of them could not
+    be added (a missing price): using it fails, as the sum itself does in the interpreter."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]
+
+    def _fail(self, *_: object):
+        raise TypeError("an item of this sum could not be added")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __neg__ = _fail
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = _fail  # type: ignore[assignment]
+
+
+UNSUMMABLE = Unsummable()
+
+
 def divide(a, b):
     """Division that never raises: dividing by zero gives zero (documented in README)."""
     return a / b if b else 0 * a
