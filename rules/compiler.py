@@ -87,6 +87,7 @@ def base_namespace() -> dict:
         "_units": rt.units, "_UNITS": rt.UNITS_CACHE, "_units_text": rt.units_text,
         "_to_units": rt.to_units, "_divide_units": rt.divide_units,
         "_multiply_units": rt.multiply_units, "_UNSUMMABLE": rt.UNSUMMABLE,
+        "_UNREAD": rt.UNREAD,
     }
 
 
@@ -133,7 +134,8 @@ class ProgramCompiler:
         out = self.out
         out.namespace.update(base_namespace())
         out.namespace.update(_PROGRAM=program, _TZ=program.tz, _TIERS=self.tiers,
-                             _RULES=self.infos, _LOCAL={})
+                             _RULES=self.infos, _LOCAL={},
+                             _Result=rt.Result.for_program(program))
         out.emit(0, "def evaluate(event, history=None):")
         out.emit(1, "kind = event['type']")
         by_event: dict[str, list] = {}
@@ -190,15 +192,8 @@ class ProgramCompiler:
         if "m_joined" in uses:
             emit(depth, "m_joined = _date(member.get('joined_at'))")
         profile = sorted(u for u in uses if u.startswith("p_"))
-        if profile:
-            emit(depth, "profile = member.get('profile') or _EMPTY")
-            for local in profile:
-                reader = _READERS[self.fields[local[2:]].type]
-                emit(depth, f"{local} = profile.get({local[2:]!r})")
-                if reader == "_text":  # as_text, inline
-                    emit(depth, f"if not isinstance({local}, str): {local} = None")
-                else:
-                    emit(depth, f"{local} = {reader}({local})")
+        if profile:  # read by the first rule that gets past its consent (_field_read)
+            emit(depth, " = ".join(profile) + " = _UNREAD")
         event_locals = sorted(u for u in uses if u.startswith("e_"))
         if event_locals:
             emit(depth, f"data = event.get({event!r}) or _EMPTY")
@@ -242,12 +237,14 @@ class ProgramCompiler:
         if sum(1 for i in infos if i.group is not None) > 1:
             emit(depth, "if len(raw) > 1:")
             emit(depth + 1, "raw, reasons = _resolve(_RULES, raw, reasons)")
-        figures = "fig" if "fig" in uses else "None"
-        emit(depth, "result = _Result()")
-        emit(depth, "result.program = _PROGRAM; result.event = event; result.at = at")
-        emit(depth, f"result.history = history; result.raw = raw; result.figures = {figures}; "
+        emit(depth, "result = _Result()")  # the program's own class: program is set
+        emit(depth, "result.event = event; result.raw = raw; result.at = at; "
                     "result.reasons = reasons")
-        emit(depth, "return result if history is None else _finish(result)")
+        if "fig" in uses:
+            emit(depth, "result.figures = fig")
+        emit(depth, "if history is None: return result")
+        emit(depth, "result.history = history")
+        emit(depth, "return _finish(result)")
 
     def _index_tables(self, index: RuleIndex, uses: set[str]) -> tuple[list[str], set[int]]:
         """The index's tables (in the namespace) and the code computing `cand`, the mask of
@@ -368,11 +365,14 @@ class ProgramCompiler:
         if info.consent_required:
             uses.add("cons")
             guards.append(f"{info.purpose!r} in cons")
-        for name in sorted(self.checked.rule_fields.get(info.name, ())):
-            guards.append(f"p_{name} is not None")
-            uses.add(f"p_{name}")
         for guard in guards:
             block.open(f"if {guard}:")
+        for name in sorted(self.checked.rule_fields.get(info.name, ())):
+            local = f"p_{name}"
+            uses.add(local)
+            block.emit(f"if {local} is _UNREAD:")
+            block.emit(f"    {self._field_read(name)}")
+            block.open(f"if {local} is not None:")
         for conj in conjuncts(decl.when):
             if id(conj) in decided:
                 continue
@@ -407,6 +407,14 @@ class ProgramCompiler:
         block.emit("except _ERRORS:")
         block.emit(f"    reasons = _error(reasons, {info.index})")
         return block.lines
+
+    def _field_read(self, name: str) -> str:
+        """The statement reading profile field `name` into p_NAME (None: not shared)."""
+        local, reader = f"p_{name}", _READERS[self.fields[name].type]
+        read = f"(member.get('profile') or _EMPTY).get({name!r})"
+        if reader == "_text":  # as_text, inline
+            return f"{local} = {read}; {local} = {local} if isinstance({local}, str) else None"
+        return f"{local} = {reader}({read})"
 
     def _limits(self, info, block: Block, uses: set[str]) -> None:
         """Limits, caps and budgets: count what was awarded; cut an award to what remains."""

@@ -306,6 +306,7 @@ class Unsummable:
 
 
 UNSUMMABLE = Unsummable()
+UNREAD = object()  # a profile field compiled code has not read yet
 
 
 def divide(a, b):
@@ -416,21 +417,30 @@ class Result:
     and `not_fired` are made when first read, so evaluating stays as cheap as hand-written code.
     """
 
-    # The seven fields the generated code sets live in slots; what is made when first read
-    # goes to the instance dict, with None as the class default (no AttributeError raised).
-    __slots__ = ("program", "event", "at", "history", "raw", "figures", "reasons", "__dict__")
+    # The four fields the generated code always sets live in slots. Each compiled program
+    # has its own subclass (for_program) holding the program as a class attribute; history
+    # and figures are class defaults (None) that an instance overrides in its dict when it
+    # has them, as does what is made when first read (no AttributeError raised).
+    __slots__ = ("event", "raw", "at", "reasons", "__dict__")
     program: Program
     event: dict
-    at: datetime | None
-    history: Any
     raw: list[tuple[int, int]]
-    figures: dict | None
+    at: datetime | None  # None: parsed from event["at"] when needed
     reasons: dict | None
+    history: Any = None
+    figures: dict | None = None
     _ctx: EventContext | None = None
     _effects: list[Effect] | None = None
     _not_fired: list[NotFired] | None = None
 
-    # The generated code makes a Result with Result() and sets the first seven slots itself
+    @classmethod
+    def for_program(cls, program: Program) -> type[Result]:
+        """The class of a program's results: Result with `program` set."""
+        return type("Result", (cls,), {"__slots__": (), "program": program,
+                                       "__module__": cls.__module__,
+                                       "__qualname__": cls.__qualname__})
+
+    # The generated code makes a Result with its program's class and sets the slots itself
     # (an __init__ call costs more than the rest of a small program); `make` is for others.
     @classmethod
     def make(cls, program: Program, event: dict, at: datetime | None, history, raw: list,
