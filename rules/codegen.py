@@ -64,9 +64,8 @@ class ExprGen:
         self.const = const
         self.uses = uses  # names of locals the generated code needs (m_tier, e_total, ...)
         # One pass over a list groups its entries by a text attribute (category, sku):
-        # (list code, attribute) -> (count dict name, {summed expression: [dict name,
-        # expression, start, the keys asked for (None: any key)]})
-        self.groups: dict[tuple[str, str], tuple[str, dict[str, list]]] = {}
+        # (list code, attribute) -> its Group (counts per key, and the sums rules ask for)
+        self.groups: dict[tuple[str, str], Group] = {}
         self.pending_groups: list[tuple[str, str]] = []
         self.helpers_made: set[str] = set()
         # module-level source for sums computed on demand (None: sums share the item loop)
@@ -77,11 +76,7 @@ class ExprGen:
 
     # ---- grouped quantifiers
     def group_names(self) -> list[str]:
-        names = []
-        for count, sums in self.groups.values():
-            names.append(count)
-            names.extend(entry[0] for entry in sums.values())
-        return names
+        return [name for group in self.groups.values() for name in group.names()]
 
     def flush_groups(self, block) -> None:
         """Before a condition that uses grouped quantifiers: a marker, filled in later."""
@@ -103,23 +98,24 @@ class ExprGen:
                 continue
             pad = line[: len(line) - len(stripped)]
             _, iterable, attr = stripped.split("\0")
-            count, sums = self.groups[(iterable, attr)]
-            temps = [count] + [entry[0] for entry in sums.values()]
+            group = self.groups[(iterable, attr)]
+            count, temps = group.count, group.names()
             loop = [f"for it in {iterable}:",
                     f"    k = it.get({attr!r})",
                     f"    if k in t_{count}: t_{count}[k] += 1",
                     f"    else: t_{count}[k] = 1"]
-            for name, value, start, wanted in sums.values():
-                # only the entries some rule sums up: money parsing is the costly part
-                pad_sum = "    "
-                if wanted is not None:
-                    loop.append(f"    if k in {self.const(frozenset(wanted))}:")
-                    pad_sum = "        "
-                # An item that cannot be summed (a missing price) spoils only its key's sum
-                # (the rules that read it fail), not the loop that other rules share.
-                loop.append(f"{pad_sum}try: t_{name}[k] = t_{name}.get(k, {start}) + {value}")
-                loop.append(f"{pad_sum}except _ERRORS: t_{name}[k] = _UNSUMMABLE")
-            init = "; ".join(f"t_{t} = {{}}" for t in temps)
+            # An item that cannot be summed (a missing price) spoils only the sums it belongs
+            # to (the rules that read them fail), not the loop that other rules share.
+            for name, value, start in group.keyed:  # a sum per key of any key
+                loop.append(f"    try: t_{name}[k] = t_{name}.get(k, {start}) + {value}")
+                loop.append(f"    except _ERRORS: t_{name}[k] = _UNSUMMABLE")
+            for (value, keys), (name, _) in group.sums.items():  # one sum over given keys
+                test = f"k == {next(iter(keys))!r}" if len(keys) == 1 else \
+                    f"k in {self.const(keys)}"
+                loop.append(f"    if {test}:")
+                loop.append(f"        try: t_{name} = t_{name} + {value}")
+                loop.append(f"        except _ERRORS: t_{name} = _UNSUMMABLE")
+            init = "; ".join(f"t_{t} = {group.start(t)}" for t in temps)
             out.append(f"{pad}if {count} is None:")
             if helpers is not None and uses[stripped] > 6:
                 function = f"{prefix}_{count}"
@@ -150,9 +146,8 @@ class ExprGen:
             return None
         if _mentions(other, e.var):
             return None
-        constant_list = isinstance(other, A.ListExpr) and all(
-            isinstance(i, A.Literal) for i in other.items)
-        if cond.op == "in" and not constant_list:
+        keys = _constant_strings(other)  # None: one key, from an expression
+        if cond.op == "in" and keys is None:
             return None
         value_code = start = None
         if e.kind == "sum":
@@ -160,7 +155,6 @@ class ExprGen:
                 return None
             value_code = self.gen(cast(A.Expr, e.value), {**env, e.var: "it"})
             start = self.zero if self.types.get(id(e)) == "money" else "0"
-            keys = _constant_strings(other)
             if self.sum_helpers is not None and keys is not None:
                 # Summed only when a rule asks, over its own keys: parsing money for every
                 # item of every wanted key is the costly part of a large program's loop.
@@ -175,36 +169,28 @@ class ExprGen:
         iterable = self.gen(e.iterable, env)
         key = (iterable, attr.attr)
         if key not in self.groups:
-            self.groups[key] = (f"g{len(self.groups)}", {})
-        count, sums = self.groups[key]
-        target = count
-        if value_code is not None:
-            if value_code not in sums:
-                sums[value_code] = [f"{count}_{len(sums)}", value_code, start, set()]
-            entry = sums[value_code]
-            target = entry[0]
-            if entry[3] is not None:
-                if cond.op == "in":
-                    entry[3].update(cast(A.Literal, i).value for i in cast(A.ListExpr, other).items)
-                elif isinstance(other, A.Literal):
-                    entry[3].add(other.value)
-                else:
-                    entry[3] = None
+            self.groups[key] = Group(f"g{len(self.groups)}")
+        group = self.groups[key]
+        count = group.count
         self.pending_groups.append(key)
-        default = start or "0"
-        if cond.op == "==":
+        if value_code is not None:
+            start = cast(str, start)
+            if keys is not None:  # over constant keys: one running total
+                return group.sum_over(value_code, keys, start)
             wanted = self.gen(other, env)
-            return {"any": f"({wanted} in {count})", "all": f"({count}.keys() <= {{{wanted}}})",
-                    "count": f"{count}.get({wanted}, 0)",
-                    "sum": f"{target}.get({wanted}, {default})"}[e.kind]
-        values = self.const(frozenset(cast(A.Literal, i).value for i in cast(A.ListExpr, other).items))
-        if e.kind == "any":
-            return f"(not {count}.keys().isdisjoint({values}))"
-        if e.kind == "all":
-            return f"({count}.keys() <= {values})"
-        parts = " + ".join(f"{target}.get({cast(A.Literal, i).value!r}, {default})"
-                           for i in cast(A.ListExpr, other).items)
-        return f"({parts})"
+            return f"{group.keyed_sum(value_code, start)}.get({wanted}, {start})"
+        if keys is not None:  # count / any / all of constant keys
+            values = self.const(keys)
+            if e.kind == "any":
+                if len(keys) == 1:
+                    return f"({next(iter(keys))!r} in {count})"
+                return f"(not {count}.keys().isdisjoint({values}))"
+            if e.kind == "all":
+                return f"({count}.keys() <= {values})"
+            return "(" + " + ".join(f"{count}.get({k!r}, 0)" for k in sorted(keys)) + ")"
+        wanted = self.gen(other, env)
+        return {"any": f"({wanted} in {count})", "all": f"({count}.keys() <= {{{wanted}}})",
+                "count": f"{count}.get({wanted}, 0)"}[e.kind]
 
     def gen(self, e: A.Expr, env: dict[str, str] | None = None) -> str:
         return getattr(self, "_" + type(e).__name__.lower())(e, env or {})
@@ -346,6 +332,42 @@ class ExprGen:
         start = self.zero if self.types.get(id(e)) == "money" else "0"
         where = f" if {cond}" if cond is not None else ""
         return f"sum(({value} for {var} in {iterable}{where}), {start})"
+
+
+class Group:
+    """What one pass over a list computes, per value of a text attribute of its entries:
+    `count` (a dict: key -> entries), sums over constant keys (one running total each) and
+    sums per key of any key (a dict each)."""
+
+    def __init__(self, count: str):
+        self.count = count
+        self.sums: dict[tuple[str, frozenset], tuple[str, str]] = {}  # -> (name, start)
+        self.keyed: list[tuple[str, str, str]] = []  # (name, value, start)
+
+    def names(self) -> list[str]:
+        return ([self.count] + [name for name, _ in self.sums.values()]
+                + [name for name, _, _ in self.keyed])
+
+    def start(self, name: str) -> str:
+        """The initial value of one of `names()` in the loop."""
+        for total, start in self.sums.values():
+            if total == name:
+                return start
+        return "{}"
+
+    def sum_over(self, value: str, keys: frozenset, start: str) -> str:
+        entry = self.sums.get((value, keys))
+        if entry is None:
+            entry = self.sums[(value, keys)] = (f"{self.count}_s{len(self.sums)}", start)
+        return entry[0]
+
+    def keyed_sum(self, value: str, start: str) -> str:
+        for name, known, _ in self.keyed:
+            if known == value:
+                return name
+        name = f"{self.count}_k{len(self.keyed)}"
+        self.keyed.append((name, value, start))
+        return name
 
 
 def _divides(e: A.Expr) -> bool:

@@ -200,6 +200,22 @@ rule regular "Regular"
   when spent(30 days) >= 25.5 EUR
   award 9 points
 end
+rule repeated_keys "A key listed twice counts once"
+  on purchase
+  purpose loyalty
+  when (count item in purchase.items where item.category in ["bread", "bread", "cake"]) >= 2
+    and (sum item.quantity for item in purchase.items where item.category in ["tea", "tea"]) >= 1
+  award 1 point
+end
+rule favourite "Favourite drink bought for 5 EUR"
+  on purchase
+  purpose offers
+  reads drink
+  when (sum item.price * item.quantity for item in purchase.items
+        where item.category == member.drink) >= 5 EUR
+    and (count item in purchase.items where item.category == member.drink) < 3
+  award 2 points
+end
 rule refund "Refund"
   on return
   purpose loyalty
@@ -228,7 +244,8 @@ amounts = st.one_of(
 )
 quantities = st.one_of(st.integers(0, 6), st.sampled_from([Decimal("1.5"), 2.5, "2", None]))
 money_items = st.lists(st.fixed_dictionaries({
-    "sku": st.just("x"), "category": st.sampled_from(["bread", "cake", "tea", "merch"]),
+    "sku": st.just("x"),
+    "category": st.sampled_from(["bread", "cake", "tea", "coffee", "merch"]),
     "price": amounts, "quantity": quantities}), max_size=4)
 
 
@@ -236,7 +253,8 @@ money_items = st.lists(st.fixed_dictionaries({
 def money_events(draw):
     kind = draw(st.sampled_from(["purchase", "purchase", "return"]))
     event = purchase(at=f"2026-12-{draw(st.integers(1, 28)):02d}T10:15:00+01:00",
-                     event_id=f"e{draw(st.integers(0, 99))}")
+                     event_id=f"e{draw(st.integers(0, 99))}", consents=("loyalty", "offers"),
+                     profile=draw(st.sampled_from([{}, {"drink": "tea"}, {"drink": "coffee"}])))
     if kind == "return":
         event["type"] = "return"
         event["return"] = {"total": draw(amounts)}
