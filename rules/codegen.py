@@ -228,6 +228,8 @@ class ExprGen:
             return (f"{money}({item}.get('price'))" if e.attr == "price"
                     else f"_number({item}.get('quantity', 1))")
         # money() and number(), inline for the usual string price and int quantity
+        if e.attr == "price" and self.units:  # units(): any hashable price may be looked up
+            return f"(_UNITS.get(_p := {item}.get('price')) or _units(_p))"
         if e.attr == "price":
             return (f"(({cache}.get(_p) or {text}(_p)) if type(_p := {item}.get('price')) "
                     f"is str else {money}(_p))")

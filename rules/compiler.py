@@ -87,7 +87,8 @@ def base_namespace() -> dict:
         "_units": rt.units, "_UNITS": rt.UNITS_CACHE, "_units_text": rt.units_text,
         "_to_units": rt.to_units, "_divide_units": rt.divide_units,
         "_multiply_units": rt.multiply_units, "_UNSUMMABLE": rt.UNSUMMABLE,
-        "_UNREAD": rt.UNREAD,
+        "_UNREAD": rt.UNREAD, "_TOTALS": rt.TOTALS_CACHE, "_total_units": rt.total_units,
+        "_S13": rt.TIME_SLICES[0], "_S13_19": rt.TIME_SLICES[1], "_S19": rt.TIME_SLICES[2],
     }
 
 
@@ -200,11 +201,12 @@ class ProgramCompiler:
             for local in event_locals:
                 name = local[2:]
                 if name == "total":
-                    # units() (money in hundredths), inline for the usual string
-                    emit(depth, f"{local} = data.get('total')")
-                    emit(depth, f"{local} = (_UNITS.get({local}) or _units_text({local})) "
-                                f"if type({local}) is str else _units({local})")
-                    emit(depth, f"{local} = {local} or 0")
+                    # total_units() (money in hundredths, zero if missing), inline for a
+                    # string seen before; an unhashable total goes the long way
+                    emit(depth, "t = data.get('total')")
+                    emit(depth, f"try: {local} = _TOTALS.get(t)")
+                    emit(depth, f"except TypeError: {local} = None")
+                    emit(depth, f"if {local} is None: {local} = _total_units(t)")
                 elif name == "items":
                     emit(depth, f"{local} = data.get('items') or ()")
                 else:
@@ -213,8 +215,9 @@ class ProgramCompiler:
             # The local date and hour, kept per hour of event time (runtime.local_parts);
             # `at`, the datetime, is None when they came from there.
             emit(depth, "ts = event['at']")
-            emit(depth, "tc = _LOCAL.get(ts[:13] + ts[19:]) if type(ts) is str "
-                        "and ts[13:19] in _MMSS else None")
+            emit(depth, "try: tc = _LOCAL.get(ts[_S13] + ts[_S19]) if ts[_S13_19] in _MMSS "
+                        "else None")
+            emit(depth, "except TypeError: tc = None  # not a string")
             emit(depth, "if tc is None: tc = _local(ts, _TZ, _LOCAL)")
             emit(depth, "d, hr, at = tc")
             if "at" in uses:
@@ -459,12 +462,12 @@ class ProgramCompiler:
             units = rt.to_units(award.per)  # X and M both in hundredths: the scale cancels
             per = repr(units) if type(units) is int else self.out.const(units)
             scale = "" if amount == 1 else f"{amount!r} * "
-            # N × ⌊X / M⌋ inline; __floor__ makes an int of a Decimal's quotient (and is
-            # the int itself for an int); for a positive X, // is the floor
+            # N × ⌊X / M⌋ inline; for a positive X, // is the floor, and __floor__ makes an
+            # int of it (a Decimal's; an infinite amount raises, as with Decimal money); a
+            # money expression is never None
             if of.isidentifier():  # a local such as e_total
                 return f"({scale}({of} // {per}).__floor__() if {of} > 0 else 0)"
-            return (f"\0{of}\0({scale}(x // {per}).__floor__() if x is not None and x > 0 "
-                    "else 0)")
+            return f"\0{of}\0({scale}(x // {per}).__floor__() if x > 0 else 0)"
         if isinstance(award.amount, A.Literal) and isinstance(award.amount.value, int):
             return repr(award.amount.value)
         return f"_floor({gen.gen(award.amount)})"

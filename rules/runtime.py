@@ -95,11 +95,27 @@ def to_units(value: Decimal | None) -> int | Decimal | None:
 
 
 def units(value: Any) -> int | Decimal | None:
-    """money(value), in hundredths."""
+    """money(value), in hundredths (a string is kept in UNITS_CACHE)."""
+    if type(value) is str:
+        return units_text(value)
     return to_units(money(value))
 
 
+# Compiled code looks up any price here first: only strings are stored, and no string
+# equals a value of another type, so a number or a bool always misses.
 UNITS_CACHE: dict[str, int | Decimal | None] = {}
+TOTALS_CACHE: dict[str, int | Decimal] = {}
+
+
+def total_units(value: Any) -> int | Decimal:
+    """An event total in hundredths; a missing or invalid one is zero (kept for strings in
+    TOTALS_CACHE, which compiled code looks up first)."""
+    amount = units(value) or 0
+    if type(value) is str:
+        if len(TOTALS_CACHE) >= MONEY_CACHE_SIZE:
+            TOTALS_CACHE.clear()
+        TOTALS_CACHE[value] = amount
+    return amount
 
 
 def units_text(text: str) -> int | Decimal | None:
@@ -175,8 +191,10 @@ def parse_at(value: Any, tz: ZoneInfo) -> datetime:
     return value.astimezone(tz)
 
 
-# ":MM:SS" of an ISO time: the part of an event time that compiled code may ignore.
+# ":MM:SS" of an ISO time: the part of an event time that compiled code may ignore, and the
+# slices compiled code takes (made once: Python 3.11 builds a slice object per `s[a:b]`).
 MINUTES_SECONDS = frozenset(f":{m:02d}:{s:02d}" for m in range(60) for s in range(60))
+TIME_SLICES = (slice(None, 13), slice(13, 19), slice(19, None))
 LOCAL_CACHE_SIZE = 1 << 14
 _HOUR = timedelta(hours=1)
 

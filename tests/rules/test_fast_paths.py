@@ -241,6 +241,7 @@ amounts = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
     st.sampled_from(["1e25", "123456789012345678901234.5", "0.001", "-0", "12,50", "", "x"]),
     st.integers(-100, 10**20), st.floats(0, 100, allow_nan=False), st.none(), st.booleans(),
+    st.sampled_from([[1], {"EUR": 1}, Decimal("12.5"), Decimal("-Infinity"), "sNaN"]),
 )
 quantities = st.one_of(st.integers(0, 6), st.sampled_from([Decimal("1.5"), 2.5, "2", None]))
 money_items = st.lists(st.fixed_dictionaries({
