@@ -100,7 +100,7 @@ def profile(evaluate: Callable[[dict], object], events: list[dict], top: int = 1
 def render_table(timings: list[Timing], baseline: dict[str, float],
                  zen: dict[str, float]) -> str:
     """The results table; ratios are speed-ups (higher is faster)."""
-    header = (f"{'program':<16} {'engine':<36} {'events':>7} {'events/s':>10} "
+    header = (f"{'program':<16} {'engine':<44} {'events':>7} {'events/s':>10} "
               f"{'µs/event':>9} {'vs hand':>8} {'vs zen':>8}  note")
     lines = [header, "-" * len(header)]
     for t in timings:
@@ -108,7 +108,7 @@ def render_table(timings: list[Timing], baseline: dict[str, float],
         zen_us = zen.get(t.program)
         vs_hand = f"{hand / t.us_per_event:7.2f}x" if hand else f"{'':>8}"
         vs_zen = f"{zen_us / t.us_per_event:7.1f}x" if zen_us else f"{'':>8}"
-        lines.append(f"{t.program:<16} {t.engine:<36} {t.events:>7} "
+        lines.append(f"{t.program:<16} {t.engine:<44} {t.events:>7} "
                      f"{t.events_per_second:>10,.0f} {t.us_per_event:>9.2f} {vs_hand} {vs_zen}"
                      f"  {t.note}")
     return "\n".join(lines)

@@ -133,28 +133,46 @@ def zen_paths(table: dict) -> dict[str, object]:
     """The ways Python can call zen on one event, each as a callable(event) -> response.
 
     `engine.evaluate` with a static loader reuses the compiled decision; in zen-engine 2.1
-    `ZenDecision.evaluate` is several times slower per call (measured, see the table).
+    `ZenDecision.evaluate` is several times slower per call, whether the decision is made
+    from a string or a precompiled `ZenDecisionContent` (measured, see the table). The
+    async API and evaluate_batch take a whole list (zen_whole_list).
     """
     import zen
 
     content = json.dumps(table)
     engine = zen.ZenEngine({"loader": {"type": "static", "content": {"rules.json": table}}})
     decision = zen.ZenEngine().create_decision(content)
+    precompiled = engine.create_decision(zen.ZenDecisionContent(content))
     return {
         "engine.evaluate(key, dict)": lambda event: engine.evaluate("rules.json", event),
         "engine.evaluate(key, json.dumps)": lambda event: engine.evaluate(
             "rules.json", json.dumps(event)),
         "decision.evaluate(dict)": decision.evaluate,
+        "decision(ZenDecisionContent).evaluate": precompiled.evaluate,
     }
 
 
-def zen_batch(table: dict):
-    """A callable(events) evaluating a whole list in one `evaluate_batch` call."""
+def zen_whole_list(table: dict) -> dict[str, object]:
+    """The ways Python can hand zen a whole list of events, each as a callable(events):
+    evaluate_batch, and the async API awaited one event after the other or all at once
+    (asyncio.gather: zen may then work on several events in parallel)."""
+    import asyncio
+
     import zen
 
     engine = zen.ZenEngine({"loader": {"type": "static", "content": {"rules.json": table}}})
 
-    def evaluate_all(events: list[dict]) -> list:
+    def batch(events: list[dict]) -> list:
         return engine.evaluate_batch([{"key": "rules.json", "context": e} for e in events])
 
-    return evaluate_all
+    async def one_by_one(events: list[dict]) -> list:
+        return [await engine.async_evaluate("rules.json", e) for e in events]
+
+    async def gathered(events: list[dict]) -> list:
+        return await asyncio.gather(*(engine.async_evaluate("rules.json", e) for e in events))
+
+    return {
+        "engine.evaluate_batch(all)": batch,
+        "await engine.async_evaluate, one by one": lambda events: asyncio.run(one_by_one(events)),
+        "asyncio.gather(engine.async_evaluate)": lambda events: asyncio.run(gathered(events)),
+    }
