@@ -185,7 +185,8 @@ def bench_backend(name: str, url: str, size: Size, workers: int, reference: tupl
     for statement, plan, indexed in plans:
         mark = "index" if indexed else "NO INDEX"
         print(f"  [{mark}] {statement[:150]}")
-        for line in plan.splitlines()[:6]:
+        lines = plan.splitlines()
+        for line in lines[:6] if indexed else [*lines[:6], "...", lines[-1]]:  # the last: why scanned
             print(f"        {line}")
     unindexed = [s for s, _, ok in plans if not ok]
     print(f"  hot-path statements: {len(plans)}, without an index: {len(unindexed)}")
