@@ -33,8 +33,9 @@ class Raw:
     def __init__(self, session: Session) -> None:
         connection = session.connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
         self.sqlite = connection.dialect.name == "sqlite"
-        self.connection: Any = connection.connection.driver_connection
-        self.cursor = self.connection.cursor()
+        driver: Any = connection.connection.driver_connection
+        self.connection = driver
+        self.cursor = driver.cursor()
 
     def _sql(self, sql: str, params: tuple[Any, ...]) -> str:
         if not self.sqlite:
@@ -245,8 +246,8 @@ def write_purchase(raw: Raw, bookings: Bookings) -> None:
             raw.run(
                 _AWARD.format(event="?", entry="?"), (award[0], event_id, *award[1:4], entry_id, *award[4:])
             )
-        for sql, params in updates:
-            raw.run(sql, params)
+        for statement, values in updates:
+            raw.run(statement, values)
         return
     parts: list[str] = []
     params: list[Any] = []
@@ -257,9 +258,9 @@ def write_purchase(raw: Raw, bookings: Bookings) -> None:
     if earns:
         # One INSERT with the rows in effect order, and awards from one INSERT .. SELECT ordered
         # the same way: ids follow the effects (separate CTEs run in no promised order).
-        values = _EARN_COLUMNS.partition(" VALUES ")[2]
+        row = _EARN_COLUMNS.partition(" VALUES ")[2]
         parts.append(
-            f"le AS (INSERT INTO {_EARN_COLUMNS}{(', ' + values) * (len(earns) - 1)}"
+            f"le AS (INSERT INTO {_EARN_COLUMNS}{(', ' + row) * (len(earns) - 1)}"
             " RETURNING id, idempotency_key)"
         )
         for earn in earns:
