@@ -75,9 +75,6 @@ class ExprGen:
         self.in_iterable = 0
 
     # ---- grouped quantifiers
-    def group_names(self) -> list[str]:
-        return [name for group in self.groups.values() for name in group.names()]
-
     def flush_groups(self, block) -> None:
         """Before a condition that uses grouped quantifiers: a marker, filled in later."""
         for key in dict.fromkeys(self.pending_groups):

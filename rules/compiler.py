@@ -215,9 +215,9 @@ class ProgramCompiler:
             # The local date and hour, kept per hour of event time (runtime.local_parts);
             # `at`, the datetime, is None when they came from there.
             emit(depth, "ts = event['at']")
-            emit(depth, "try: tc = _LOCAL.get(ts[_S13] + ts[_S19]) if ts[_S13_19] in _MMSS "
+            emit(depth, "try: tc = _LOCAL[ts[_S19]][ts[_S13]] if ts[_S13_19] in _MMSS "
                         "else None")
-            emit(depth, "except TypeError: tc = None  # not a string")
+            emit(depth, "except (KeyError, TypeError): tc = None  # not seen, not a string")
             emit(depth, "if tc is None: tc = _local(ts, _TZ, _LOCAL)")
             emit(depth, "d, hr, at = tc")
             if "at" in uses:
@@ -234,7 +234,8 @@ class ProgramCompiler:
             emit(depth + 1, "mid = None")
         if "fig" in uses:
             emit(depth, "fig = {}")
-        for name in list(shared_names.values()) + gen.group_names():
+        # shared conditions and groups not computed yet (a group's sums are set with it)
+        for name in [*shared_names.values(), *(g.count for g in gen.groups.values())]:
             emit(depth, f"{name} = None")
         self.out.lines.extend(gen.expand_groups(body, self.out.helpers, f"_grp_{event}"))
         if sum(1 for i in infos if i.group is not None) > 1:

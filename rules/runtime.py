@@ -195,26 +195,31 @@ def parse_at(value: Any, tz: ZoneInfo) -> datetime:
 # slices compiled code takes (made once: Python 3.11 builds a slice object per `s[a:b]`).
 MINUTES_SECONDS = frozenset(f":{m:02d}:{s:02d}" for m in range(60) for s in range(60))
 TIME_SLICES = (slice(None, 13), slice(13, 19), slice(19, None))
-LOCAL_CACHE_SIZE = 1 << 14
+LOCAL_CACHE_SIZE = 1 << 14  # hours per offset
+LOCAL_CACHE_OFFSETS = 64
 _HOUR = timedelta(hours=1)
 
 
 def local_parts(value: Any, tz: ZoneInfo, cache: dict) -> tuple[date, int, datetime | None]:
     """(local date, local hour, parse_at(value, tz)) of an event time.
 
-    Compiled code first looks in `cache`, keyed by the string without its ":MM:SS" (most
-    events need only the local date and hour, and events of the same hour share them):
-    an entry is kept when no minute and second of that hour can change them, i.e. the
-    string's own offset and the program timezone's differ by whole hours and the timezone
-    does not change its offset in that hour. Cached entries carry no datetime (None): the
-    caller parses it when it needs one.
+    Compiled code first looks in `cache`, by the string without its ":MM:SS" (most events
+    need only the local date and hour, and events of the same hour share them): what
+    follows the seconds (the offset) -> {date and hour ("2026-12-05T10") -> entry}. An
+    entry is kept when no minute and second of that hour can change it, i.e. the string's
+    own offset and the program timezone's differ by whole hours and the timezone does not
+    change its offset in that hour. Cached entries carry no datetime (None): the caller
+    parses it when it needs one.
     """
     at = parse_at(value, tz)
     day, hour = at.date(), at.hour
     if type(value) is str and value[13:19] in MINUTES_SECONDS and _same_local_hour(value, tz, at):
-        if len(cache) >= LOCAL_CACHE_SIZE:
-            cache.clear()
-        cache[value[:13] + value[19:]] = (day, hour, None)
+        hours = cache.get(value[19:])
+        if hours is None or len(hours) >= LOCAL_CACHE_SIZE:
+            if len(cache) >= LOCAL_CACHE_OFFSETS:
+                cache.clear()
+            hours = cache[value[19:]] = {}
+        hours[value[:13]] = (day, hour, None)
     return day, hour, at
 
 
