@@ -197,7 +197,6 @@ MINUTES_SECONDS = frozenset(f":{m:02d}:{s:02d}" for m in range(60) for s in rang
 TIME_SLICES = (slice(None, 13), slice(13, 19), slice(19, None))
 LOCAL_CACHE_SIZE = 1 << 14  # hours per offset
 LOCAL_CACHE_OFFSETS = 64
-_HOUR = timedelta(hours=1)
 
 
 def local_parts(value: Any, tz: ZoneInfo, cache: dict) -> tuple[date, int, datetime | None]:
@@ -206,42 +205,72 @@ def local_parts(value: Any, tz: ZoneInfo, cache: dict) -> tuple[date, int, datet
     Compiled code first looks in `cache`, by the string without its ":MM:SS" (most events
     need only the local date and hour, and events of the same hour share them): what
     follows the seconds (the offset) -> {date and hour ("2026-12-05T10") -> entry}. An
-    entry is kept when no minute and second of that hour can change it, i.e. the string's
-    own offset and the program timezone's differ by whole hours and the timezone does not
-    change its offset in that hour. Cached entries carry no datetime (None): the caller
-    parses it when it needs one.
+    entry is kept when no minute and second of that hour can change it: the timezone keeps
+    one offset through the hour and the hour's first and last second fall in one local hour
+    (so the two offsets are whole hours apart). When that holds for the whole day written
+    in the string, its 24 hours are kept at once. Cached entries carry no datetime (None):
+    the caller parses it when it needs one.
     """
-    at = parse_at(value, tz)
+    if type(value) is not str:
+        at = parse_at(value, tz)
+        return at.date(), at.hour, at
+    raw = datetime.fromisoformat(value)
+    at = raw.replace(tzinfo=tz) if raw.tzinfo is None else raw.astimezone(tz)
     day, hour = at.date(), at.hour
-    if type(value) is str and value[13:19] in MINUTES_SECONDS and _same_local_hour(value, tz, at):
+    # the characters left out of the key are a valid minute and second, and really are them
+    if (value[13:19] in MINUTES_SECONDS and value[11:13] == _TWO_DIGITS[raw.hour]
+            and value[14:16] == _TWO_DIGITS[raw.minute]
+            and value[17:19] == _TWO_DIGITS[raw.second]):
+        whole_day = _whole_day(raw, tz)
+        if whole_day is not None:
+            entries = {value[:11] + _TWO_DIGITS[written]: parts
+                       for written, parts in enumerate(whole_day)}
+        elif _same_local_hour(raw, tz, at):
+            entries = {value[:13]: (day, hour, None)}
+        else:
+            return day, hour, at
         hours = cache.get(value[19:])
         if hours is None or len(hours) >= LOCAL_CACHE_SIZE:
             if len(cache) >= LOCAL_CACHE_OFFSETS:
                 cache.clear()
             hours = cache[value[19:]] = {}
-        hours[value[:13]] = (day, hour, None)
+        hours.update(entries)
     return day, hour, at
 
 
-def _same_local_hour(text: str, tz: ZoneInfo, at: datetime) -> bool:
-    """Whether every time that differs from `text` only in its ":MM:SS" has the local date
-    and hour of `at` (= parse_at(text, tz))."""
-    raw = datetime.fromisoformat(text)
-    # the characters left out of the key really are the minute and the second
-    if (raw.hour, raw.minute, raw.second) != (int(text[11:13]), int(text[14:16]),
-                                             int(text[17:19])):
-        return False
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+_TO_LAST_SECOND = timedelta(0, 3599)
+_TO_LAST_SECOND_OF_DAY = timedelta(0, 86399)
+_HOURS = tuple(timedelta(0, 3600 * n) for n in range(24))
+
+
+def _same_local_hour(raw: datetime, tz: ZoneInfo, at: datetime) -> bool:
+    """Whether every time of the hour of `raw` (as written, with its own offset) has the
+    local date and hour of `at` (its time in `tz`)."""
     if raw.tzinfo is None:
         return True  # local time as written: its date and hour are in the text
-    offset, own = at.utcoffset(), raw.utcoffset()
-    if offset is None or own is None or (offset - own) % _HOUR:
-        return False  # e.g. +05:30 seen from Berlin: the minutes move the local hour
-    # The zone's offset is the same at both ends of the hour, so it does not change in
-    # between: in the tz database, offset changes of a zone are days apart.
-    first = raw.replace(minute=0, second=0).astimezone(tz)
-    last = raw.replace(minute=59, second=59).astimezone(tz)
-    return (first.utcoffset() == offset == last.utcoffset() and first.hour == last.hour
-            and first.date() == last.date())
+    # The first and last second of the hour, with the string's own (fixed) offset. The
+    # zone's offset is the same at both ends, so it does not change in between: in the tz
+    # database, offset changes of a zone are days apart.
+    start = raw - timedelta(0, raw.minute * 60 + raw.second)
+    first, last = start.astimezone(tz), (start + _TO_LAST_SECOND).astimezone(tz)
+    offset = at.utcoffset()
+    return first.utcoffset() == offset == last.utcoffset() and first.hour == last.hour
+
+
+def _whole_day(raw: datetime, tz: ZoneInfo) -> list[tuple[date, int, None]] | None:
+    """The cache entries of the 24 hours of the day written in `raw` (hour 0 first), when
+    the timezone keeps one offset through that day and it is whole hours from `raw`'s."""
+    if raw.tzinfo is None:  # local time as written
+        written = raw.date()
+        return [(written, hour, None) for hour in range(24)]
+    start = raw - timedelta(0, raw.hour * 3600 + raw.minute * 60 + raw.second)
+    first, last = start.astimezone(tz), (start + _TO_LAST_SECOND_OF_DAY).astimezone(tz)
+    offset, own = first.utcoffset(), raw.utcoffset()
+    if offset is None or own is None or offset != last.utcoffset() or (offset - own) % _HOURS[1]:
+        return None  # the zone changes offset that day, or is not whole hours away
+    wall = first.replace(tzinfo=None)  # with one offset all day, wall time runs with UTC
+    return [((wall + step).date(), (wall + step).hour, None) for step in _HOURS]
 
 
 def weekday(value: date) -> str:

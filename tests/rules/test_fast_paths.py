@@ -103,21 +103,27 @@ def test_local_date_and_hour_agree_with_the_reference(program, data):
 def test_an_hour_is_kept_only_when_its_minutes_cannot_change_the_local_hour():
     cache: dict = {}
     berlin, howe = time_program.tz, howe_program.tz
-    rt.local_parts("2026-12-05T10:15:00+01:00", berlin, cache)
-    rt.local_parts("2026-12-05T10:15:00+05:30", berlin, cache)  # minutes move Berlin's hour
-    rt.local_parts("2026-10-25T02:15:00+02:00", berlin, cache)  # Berlin's change is at 03:00
+    day = datetime(2026, 12, 5).date()
+    rt.local_parts("2026-12-05T10:15:00+01:00", berlin, cache)  # its whole day at once
+    assert cache["+01:00"] == {f"2026-12-05T{h:02d}": (day, h, None) for h in range(24)}
     rt.local_parts("2026-12-05T10:15:00.5+01:00", berlin, cache)
+    assert len(cache[".5+01:00"]) == 24
+    rt.local_parts("2026-12-05T23:15:00Z", berlin, cache)  # 00:15 in Berlin, the next day
+    assert cache["Z"]["2026-12-05T23"] == (datetime(2026, 12, 6).date(), 0, None)
+    assert cache["Z"]["2026-12-05T00"] == (day, 1, None)
+    rt.local_parts("2026-12-05T10:15:00+05:30", berlin, cache)  # minutes move Berlin's hour
+    assert not cache.get("+05:30")
+    # Berlin changes offset on 2026-10-25 at 03:00 +02:00: not the whole day, but this hour
+    rt.local_parts("2026-10-25T02:15:00+02:00", berlin, cache)
+    assert cache["+02:00"] == {"2026-10-25T02": (datetime(2026, 10, 25).date(), 2, None)}
     rt.local_parts("2026-12-05T10:15", berlin, cache)  # no seconds: not the shape kept
-    # Lord Howe Island moves to +11:00 at 02:00 +10:30, i.e. 02:30 +11:00
+    assert set(cache) == {"+01:00", ".5+01:00", "Z", "+02:00"}
+    # Lord Howe Island moves to +11:00 at 02:00 +10:30, i.e. 02:30 +11:00: not that hour
     assert rt.local_parts("2026-10-04T02:45:00+11:00", howe, cache)[:2] == (
         datetime(2026, 10, 4).date(), 2)
     assert rt.local_parts("2026-10-04T02:05:00+11:00", howe, cache)[:2] == (
         datetime(2026, 10, 4).date(), 1)
-    assert cache == {
-        "+01:00": {"2026-12-05T10": (datetime(2026, 12, 5).date(), 10, None)},
-        "+02:00": {"2026-10-25T02": (datetime(2026, 10, 25).date(), 2, None)},
-        ".5+01:00": {"2026-12-05T10": (datetime(2026, 12, 5).date(), 10, None)},
-    }
+    assert "2026-10-04T02" not in cache.get("+11:00", {})
 
 
 @pytest.mark.parametrize("bad", ["2026-12-05T10:7x:00+01:00", "2026-12-05T10:75:00+01:00",
