@@ -59,10 +59,11 @@ class DatabaseHistory:
     def earned_points(self, member_id: str, start: datetime, end: datetime) -> int:
         key = (str(member_id), start, end)
         if key not in self._earned:
-            self._earned[key] = int(
-                ledger_service.earned_points(self.session, member_id=int(member_id), start=start, end=end)
-            )
+            self._earned[key] = self._earned_total(int(member_id), start, end)
         return self._earned[key]
+
+    def _earned_total(self, member_id: int, start: datetime, end: datetime) -> int:
+        return int(ledger_service.earned_points(self.session, member_id=member_id, start=start, end=end))
 
     def credited(self, member_id: str, points: int, occurred_at: datetime) -> None:
         """Points just earned by the member (a new earn entry), for the remembered totals."""

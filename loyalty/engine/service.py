@@ -74,13 +74,25 @@ def member_context(session: Session, *, member: Member, program: Any, now: datet
     """The member as the rules may see it: contract data, active consents, declared fields only."""
     assert member.id is not None
     balance = ledger_service.balance(session, member_id=member.id, now=now)
+    return context_of(
+        member_id=member.id, tier=member.tier, points=balance.spendable, joined_at=member.joined_at,
+        consents=consent_service.active_purposes(session, member_id=member.id),
+        profile=profiling_service.values(session, member_id=member.id, fields=program.read_fields),
+    )  # fmt: skip
+
+
+def context_of(
+    *, member_id: int, tier: str | None, points: int, joined_at: datetime, consents: set[str],
+    profile: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """`member` as the rules see it (and as events store it for re-evaluating returns)."""
     return {
-        "id": str(member.id),
-        "tier": member.tier,
-        "points": balance.spendable,
-        "joined_at": member.joined_at.date().isoformat(),
-        "consents": sorted(consent_service.active_purposes(session, member_id=member.id)),
-        "profile": profiling_service.values(session, member_id=member.id, fields=program.read_fields),
+        "id": str(member_id),
+        "tier": tier,
+        "points": points,
+        "joined_at": joined_at.date().isoformat(),
+        "consents": sorted(consents),
+        "profile": profile,
     }
 
 

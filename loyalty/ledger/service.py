@@ -154,11 +154,10 @@ def book_earn(
     starts = available_at or now
     if expires_at is not None and expires_at <= starts:
         raise InvalidInput("Points must expire after they become available.", code="invalid_expiry")
-    request = {
-        "op": "earn", "points": points, "reference": reference, "rule": rule, "description": description,
-        "available_at": available_at, "expires_at": expires_at, "occurred_at": occurred_at,
-        "event_type": event_type,
-    }  # fmt: skip
+    request = _earn_request(
+        points=points, reference=reference, rule=rule, description=description, available_at=available_at,
+        expires_at=expires_at, occurred_at=occurred_at, event_type=event_type,
+    )  # fmt: skip
     row, earlier, digest = _begin(session, member_id=member_id, now=now, key=idempotency_key, request=request)
     if earlier is not None:
         return Earned(earlier, new=False)
@@ -169,6 +168,29 @@ def book_earn(
         event_type=event_type, idempotency_key=idempotency_key, request_hash=digest,
     )  # fmt: skip
     return Earned(entry, new=True)
+
+
+def _earn_request(**fields: Any) -> dict[str, Any]:
+    return {"op": "earn", **fields}
+
+
+def earn_request_hash(
+    *,
+    points: int,
+    reference: str | None,
+    rule: str | None,
+    description: str,
+    available_at: datetime | None,
+    expires_at: datetime | None,
+    occurred_at: datetime | None,
+    event_type: str | None,
+) -> str:
+    """The request hash book_earn() stores with an earn, for writers that insert earns
+    themselves (the till's purchase), so a later book_earn under the same key compares alike."""
+    return request_hash(_earn_request(
+        points=points, reference=reference, rule=rule, description=description, available_at=available_at,
+        expires_at=expires_at, occurred_at=occurred_at, event_type=event_type,
+    ))  # fmt: skip
 
 
 def redeem(

@@ -10,7 +10,6 @@ domain services on the same transaction.
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
@@ -18,19 +17,20 @@ from sqlmodel import Session
 from loyalty.cards import service as cards_service
 from loyalty.engine import repository as engine_repository
 from loyalty.engine import service as engine_service
-from loyalty.errors import Conflict, Forbidden, InvalidInput, LoyaltyError, NotAuthenticated
+from loyalty.errors import Conflict, InvalidInput, LoyaltyError
 from loyalty.idempotency import service as idempotency
 from loyalty.idempotency.service import Response, request_hash
+from loyalty.ledger import service as ledger_service
 from loyalty.ledger.models import EntryStatus
 from loyalty.pos import purchase_sql as sql
-from loyalty.pos.schemas import PurchaseIn
+from loyalty.pos.schemas import PurchaseIn, money_text
 from loyalty.profiling.values import from_stored
 from loyalty.program import service as program_service
 from loyalty.rewards import service as rewards_service
 from loyalty.settings import Settings
+from loyalty.staff import service as staff_service
 
 SCOPE = "pos.purchase"
-TILL_ROLES = ("cashier", "admin")
 
 
 @dataclass
@@ -78,8 +78,9 @@ def book_purchase(
         raw, claim=(SCOPE, key, digest, raw.time(now)), staff_id=staff_id,
         member_id=found_by.member_id, card_number=found_by.card_number,
     )  # fmt: skip
-    if staff_id is not None:
-        _check_cashier(staff)
+    if staff_id is not None:  # the till's login, checked against the staff table as everywhere
+        role, active = staff if staff is not None else (None, None)
+        staff_service.admit(role, active, ("cashier",))
     if claim is None:
         return idempotency.replay(session, scope=SCOPE, key=key, digest=digest)
     if bad_code is not None:
@@ -90,18 +91,6 @@ def book_purchase(
     bookings.key = (200, json.dumps(response, default=str), claim)
     sql.write_purchase(raw, bookings)
     return 200, response
-
-
-def _check_cashier(staff: tuple[Any, ...] | None) -> None:
-    """The till's login is checked against the staff table on every purchase, as everywhere."""
-    if staff is None or not staff[1]:
-        raise NotAuthenticated("The staff account no longer exists.")
-    if staff[0] not in TILL_ROLES:
-        raise Forbidden("This needs one of the roles: cashier.")
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:.2f}"
 
 
 def _book(
@@ -119,10 +108,10 @@ def _book(
     published = program_service.current_for(session, latest)
     program = published.program if published else None
     items = [
-        {"sku": i.sku, "category": i.category, "price": _money(i.price), "quantity": i.quantity}
+        {"sku": i.sku, "category": i.category, "price": money_text(i.price), "quantity": i.quantity}
         for i in body.items
     ]
-    data = {"total": _money(body.total), "store": body.store, "items": items}
+    data = {"total": money_text(body.total), "store": body.store, "items": items}
     content_hash = request_hash({"member_id": member.id, **data})
     currency = str(getattr(program, "currency", None) or "EUR")
     at = raw.time(now)
@@ -145,7 +134,15 @@ def _book(
     member.tier, member.available, member.pending, consents, values = sql.member_state(
         raw, member_id=member.id, at=at, fields=fields
     )
-    context = _context(member, consents, values) if program is not None else {}
+    context = (
+        engine_service.context_of(
+            member_id=member.id, tier=member.tier, points=member.available - member.debt,
+            joined_at=member.joined_at, consents=consents,
+            profile={name: from_stored(kind, stored) for name, kind, stored in values},
+        )
+        if program is not None
+        else {}
+    )  # fmt: skip
     key = f"purchase:{body.receipt_id}"
     amount = engine_service.to_cents(data["total"])
     bookings = sql.Bookings(event=(
@@ -154,7 +151,7 @@ def _book(
     ))  # fmt: skip
     effects: list[dict[str, Any]] = []
     if program is not None:
-        history = sql.History(raw, member_id=member.id, at=now, amount_cents=amount)
+        history = sql.History(session, raw, member_id=member.id, at=now, amount_cents=amount)
         event = {"id": key, "type": "purchase", "at": now, "member": context, "purchase": data}
         result = program.evaluate(event, history)
         effects = _apply(session, raw, bookings, member=member, program=program, effects=result.effects,
@@ -171,18 +168,6 @@ def _book(
     }
     bookings.receipt = (json.dumps(response), receipt_row)
     return response, bookings
-
-
-def _context(member: _Member, consents: set[str], values: list[tuple[str, str, str]]) -> dict[str, Any]:
-    """The member as the rules may see it: contract data, active consents, declared fields only."""
-    return {
-        "id": str(member.id),
-        "tier": member.tier,
-        "points": member.available - member.debt,
-        "joined_at": member.joined_at.date().isoformat(),
-        "consents": sorted(consents),
-        "profile": {name: from_stored(kind, stored) for name, kind, stored in values},
-    }
 
 
 def _apply(
@@ -246,11 +231,10 @@ def _earn(
     if expires_at is not None and expires_at <= available_at:
         raise InvalidInput("Points must expire after they become available.", code="invalid_expiry")
     description = effect.why or f"{points} points earned ({effect.rule})"
-    digest = request_hash({
-        "op": "earn", "points": points, "reference": reference, "rule": effect.rule,
-        "description": effect.why, "available_at": available_at, "expires_at": expires_at,
-        "occurred_at": now, "event_type": "purchase",
-    })  # fmt: skip
+    digest = ledger_service.earn_request_hash(
+        points=points, reference=reference, rule=effect.rule, description=effect.why,
+        available_at=available_at, expires_at=expires_at, occurred_at=now, event_type="purchase",
+    )  # fmt: skip
     repaid = min(points, member.debt)
     member.debt -= repaid
     member.balance += points

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from loyalty.engine.history import DatabaseHistory
+
 # SQLAlchemy's storage format for DateTime on SQLite (text, compared as text).
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -316,20 +318,20 @@ def rule_usage_sql(start: bool, end: bool) -> str:
     return _RULE_USAGE + (" AND occurred_at >= ?" if start else "") + (" AND occurred_at < ?" if end else "")
 
 
-class History:
-    """The rules' History for one purchase, read with the statements above.
+class History(DatabaseHistory):
+    """The rules' History for one purchase, read with the statements above (the remembered
+    earned-points totals and credited() are DatabaseHistory's).
 
     The purchase's own event is written with the other writes after evaluation, so purchases()
     and spent() add it here, as the database would count it had it been written first.
-    Earned-points totals are remembered per window and kept current by `credited()` (the
-    purchase holds the member's lock: nobody else books for the member meanwhile), so the tier
-    computed after the points are booked reuses what the rules already read.
     """
 
-    def __init__(self, raw: Raw, *, member_id: int, at: datetime, amount_cents: int) -> None:
+    def __init__(
+        self, session: Session, raw: Raw, *, member_id: int, at: datetime, amount_cents: int
+    ) -> None:
+        super().__init__(session)
         self.raw = raw
         self.current = (str(member_id), at, amount_cents)
-        self._earned: dict[tuple[str, datetime, datetime], int] = {}
 
     def _counts_current(self, member_id: str, start: datetime, end: datetime) -> bool:
         member, at, _ = self.current
@@ -364,19 +366,8 @@ class History:
             cents += self.current[2]
         return Decimal(cents) / 100
 
-    def earned_points(self, member_id: str, start: datetime, end: datetime) -> int:
-        key = (str(member_id), start, end)
-        if key not in self._earned:
-            raw = self.raw
-            window = (int(member_id), raw.time(start), raw.time(end))
-            row = raw.one(EARNED_POINTS, window + window)
-            self._earned[key] = int(row[0]) if row else 0
-        return self._earned[key]
-
-    def credited(self, member_id: str, points: int, occurred_at: datetime) -> None:
-        for member, start, end in self._earned:
-            if member == str(member_id) and start <= occurred_at < end:
-                self._earned[member, start, end] += points
-
-    def record(self, event: dict[str, Any], at: datetime, effects: list[Any]) -> None:
-        """The purchase books effects itself, in the same transaction."""
+    def _earned_total(self, member_id: int, start: datetime, end: datetime) -> int:
+        raw = self.raw
+        window = (member_id, raw.time(start), raw.time(end))
+        row = raw.one(EARNED_POINTS, window + window)
+        return int(row[0]) if row else 0

@@ -7,6 +7,12 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from loyalty.rewards.schemas import RewardPublic
 
+
+def money_text(amount: Decimal) -> str:
+    """An amount as the engine stores and the rules read it: two decimals."""
+    return f"{amount:.2f}"
+
+
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 ReceiptId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]

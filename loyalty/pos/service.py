@@ -4,7 +4,6 @@ transaction, so a retry after a lost answer gets the first result and books noth
 
 import hashlib
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
@@ -14,13 +13,9 @@ from loyalty.engine import returns as engine_returns
 from loyalty.idempotency.service import Response, run_once
 from loyalty.ledger import service as ledger_service
 from loyalty.members import service as members_service
-from loyalty.pos.schemas import RedemptionIn, ReturnIn
+from loyalty.pos.schemas import RedemptionIn, ReturnIn, money_text
 from loyalty.rewards import service as rewards_service
 from loyalty.settings import Settings
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:.2f}"
 
 
 def _short(key: str) -> str:
@@ -90,7 +85,7 @@ def _book_return(session: Session, *, body: ReturnIn, key: str, now: datetime) -
         now=now,
         idempotency_key=f"return:{body.receipt_id}:{_short(key)}",
         returned_items=[i.model_dump() for i in body.items] if body.items is not None else None,
-        returned_total=_money(body.total) if body.total is not None else None,
+        returned_total=money_text(body.total) if body.total is not None else None,
     )
     balance = ledger_service.balance(session, member_id=outcome.member_id, now=now)
     return 200, {"points_reversed": outcome.points_reversed, "balance": balance.spendable}

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from loyalty.auth.security import hash_password, verify_password
-from loyalty.errors import Conflict, InvalidInput, NotFound
+from loyalty.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from loyalty.staff.models import Role, Staff
 
 
@@ -58,3 +58,12 @@ def authenticate(session: Session, *, email: str, password: str) -> Staff | None
 
 def list_staff(session: Session) -> list[Staff]:
     return list(session.exec(select(Staff).order_by(col(Staff.id))))
+
+
+def admit(role: str | None, active: bool | None, roles: tuple[str, ...]) -> None:
+    """Let an account with this role in where `roles` are wanted (admins always); NotAuthenticated
+    when there is no such account or it was deactivated, Forbidden for another role."""
+    if role is None or not active:
+        raise NotAuthenticated("The staff account no longer exists.")
+    if roles and role not in roles and role != "admin":
+        raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")

@@ -20,6 +20,7 @@ from loyalty.db import Database
 from loyalty.errors import Forbidden, NotAuthenticated
 from loyalty.members.models import Member
 from loyalty.settings import Settings
+from loyalty.staff import service as staff_service
 from loyalty.staff.models import Staff
 
 T = TypeVar("T")
@@ -40,20 +41,34 @@ async def get_database(request: Request) -> Database:
     return request.app.state.database  # type: ignore[no-any-return]
 
 
-# Per event loop: an asyncio lock queueing SQLite writers, and a thread limiter of its own for
-# opening and committing transactions.
-_loop_state: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[asyncio.Lock, Any]]" = (
-    weakref.WeakKeyDictionary()
-)
+@dataclass(frozen=True)
+class _LoopGates:
+    """Per event loop: an asyncio lock queueing SQLite writers, a thread limiter of its own for
+    opening and committing transactions, and a small one for hot-path transactions."""
+
+    sqlite_writers: asyncio.Lock
+    transactions: Any
+    hot_path: Any
+
+
+_loop_state: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopGates]" = weakref.WeakKeyDictionary()
 TRANSACTION_THREADS = 128
-INLINE_SQLITE_WRITES = True
+# Threads per worker for hot-path transactions: more only queue for the GIL while holding a
+# transaction (and its row locks) open; requests beyond them wait on the event loop instead.
+# Measured on 2 cores (PostgreSQL, 32 tills): 6 threads gave more purchases/s and a lower p99
+# than 128.
+HOT_PATH_THREADS = 8
 
 
-def _loop_gates() -> tuple[asyncio.Lock, Any]:
+def _loop_gates() -> _LoopGates:
     loop = asyncio.get_running_loop()
     state = _loop_state.get(loop)
     if state is None:
-        state = _loop_state[loop] = (asyncio.Lock(), anyio.CapacityLimiter(TRANSACTION_THREADS))
+        state = _loop_state[loop] = _LoopGates(
+            asyncio.Lock(),
+            anyio.CapacityLimiter(TRANSACTION_THREADS),
+            anyio.CapacityLimiter(HOT_PATH_THREADS),
+        )
     return state
 
 
@@ -80,8 +95,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     and cannot wait, so it happens on the event loop, one thread hop fewer per request.
     """
     database: Database = request.app.state.database
-    sqlite_gate, limiter = _loop_gates()
-    gate = sqlite_gate if database.is_sqlite else contextlib.nullcontext()
+    gates = _loop_gates()
+    limiter = gates.transactions
+    gate = gates.sqlite_writers if database.is_sqlite else contextlib.nullcontext()
     async with gate:
         transaction = database.session()
         if database.is_sqlite:  # entering takes the process's writer lock, which may wait
@@ -96,22 +112,6 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await anyio.to_thread.run_sync(_exit, transaction, None, limiter=limiter)
 
 
-_hot_limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
-# Threads per worker for hot-path transactions: more only queue for the GIL while holding a
-# transaction (and its row locks) open; requests beyond them wait on the event loop instead.
-# Measured on 2 cores (PostgreSQL, 32 tills): 6 threads gave more purchases/s and a lower p99
-# than 128.
-HOT_PATH_THREADS = 8
-
-
-def _hot_limiter() -> Any:
-    loop = asyncio.get_running_loop()
-    limiter = _hot_limiters.get(loop)
-    if limiter is None:
-        limiter = _hot_limiters[loop] = anyio.CapacityLimiter(HOT_PATH_THREADS)
-    return limiter
-
-
 def _run_transaction(database: Database, work: Callable[[Session], T]) -> T:
     with database.session() as session:
         return work(session)
@@ -124,16 +124,16 @@ async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
     times (open, endpoint, commit); here it is once. SQLite writers still queue on the event loop.
     """
     database: Database = request.app.state.database
-    sqlite_gate, limiter = _loop_gates()
+    gates = _loop_gates()
     if not database.is_sqlite:
-        return await anyio.to_thread.run_sync(_run_transaction, database, work, limiter=_hot_limiter())
-    async with sqlite_gate:
-        if INLINE_SQLITE_WRITES and not database.writer_busy():
+        return await anyio.to_thread.run_sync(_run_transaction, database, work, limiter=gates.hot_path)
+    async with gates.sqlite_writers:
+        if not database.writer_busy():
             # Every writer of this process queues on the gate we hold, so the file is ours: a
             # few in-process statements run right here, without a thread hand-off that would
             # have to win the GIL back from this busy loop while holding the writer lock.
             return _run_transaction(database, work)
-        return await anyio.to_thread.run_sync(_run_transaction, database, work, limiter=limiter)
+        return await anyio.to_thread.run_sync(_run_transaction, database, work, limiter=gates.transactions)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -190,10 +190,8 @@ def require_staff(*roles: str) -> Callable[..., Staff]:
         if principal.kind != "staff":
             raise Forbidden("This needs a staff login.")
         staff = session.get(Staff, principal.id)
-        if staff is None or not staff.active:
-            raise NotAuthenticated("The staff account no longer exists.")
-        if roles and staff.role not in roles and staff.role != "admin":
-            raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
+        staff_service.admit(staff.role if staff else None, staff.active if staff else None, roles)
+        assert staff is not None
         return staff
 
     return dependency
