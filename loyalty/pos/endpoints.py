@@ -25,6 +25,7 @@ from loyalty.staff.models import Staff
 from loyalty.web.deps import (
     ClockDep,
     IdempotencyKey,
+    Principal,
     PrincipalDep,
     SessionDep,
     SettingsDep,
@@ -53,26 +54,27 @@ def identify(
 
 @router.post("/purchases", response_model=PurchaseOut, responses={409: KEY_DOC, 422: KEY_DOC})
 async def purchase(
-    body: PurchaseIn,
-    request: Request,
-    clock: ClockDep,
-    settings: SettingsDep,
-    principal: PrincipalDep,
-    idempotency_key: IdempotencyKey = None,
+    body: PurchaseIn, request: Request, principal: PrincipalDep, idempotency_key: IdempotencyKey = None
 ) -> Any:
     """Book a purchase: evaluate the published program and credit its effects in one go.
 
-    The till's hot path: one thread hand-off for the whole transaction, and the cashier's
-    account is checked inside it (purchase.book_purchase) instead of by a dependency of its own.
-    """
+    Well-formed requests are answered by pos.hot_path before routing, with `book` below; this
+    route serves the rest (and documents the endpoint)."""
+    return await book(request, body, principal, idempotency_key)
+
+
+async def book(request: Request, body: PurchaseIn, principal: Principal, key: str | None) -> JSONResponse:
+    """The till's hot path: one thread hand-off for the whole transaction, and the cashier's
+    account is checked inside it (purchase.book_purchase) instead of by a dependency of its own."""
     if principal.kind != "staff":
         raise Forbidden("This needs a staff login.")
-    now = clock.now()
+    state = request.app.state
+    now, settings = state.clock.now(), state.settings
     return _reply(
         await in_transaction(
             request,
             lambda session: purchase_flow.book_purchase(
-                session, body=body, key=idempotency_key, staff_id=principal.id, now=now, settings=settings
+                session, body=body, key=key, staff_id=principal.id, now=now, settings=settings
             ),
         )
     )

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from loyalty.clock import Clock, SystemClock
 from loyalty.db import Database, get_database
+from loyalty.pos.hot_path import PurchaseHotPath
 from loyalty.settings import Settings, get_settings
 from loyalty.web.api import api_router
 from loyalty.web.errors import install_error_handlers
@@ -46,6 +47,7 @@ def create_app(
     app.state.database = database or get_database(settings)
     app.state.html_error_renderers = []
     install_error_handlers(app)
+    app.add_middleware(PurchaseHotPath)
     app.include_router(api_router, prefix="/api/v1")
     if frontends:
         # The engine never imports its front ends; each registers a `mount(app)` entry point.

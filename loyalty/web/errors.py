@@ -61,13 +61,36 @@ def _validation_detail(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def domain_error_response(request: Request, exc: LoyaltyError) -> Response:
+    fields = None
+    if exc.extra is not None:
+        fields = {"diagnostics" if exc.code == "compile_error" else "extra": exc.extra}
+    return error_response(request, exc.status, exc.code, exc.detail, fields)
+
+
+def pool_exhausted_response(request: Request, exc: SQLAlchemyTimeoutError) -> Response:
+    log.warning("database connection pool exhausted on %s %s", request.method, request.url.path)
+    return error_response(request, 503, "database_busy", "The database is busy; please retry.")
+
+
+def unexpected_error_response(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, 500, "internal_error", "Something went wrong on our side.")
+
+
+def exception_response(request: Request, exc: Exception) -> Response:
+    """What the handlers below answer for `exc`: for code that runs outside FastAPI's routing."""
+    if isinstance(exc, LoyaltyError):
+        return domain_error_response(request, exc)
+    if isinstance(exc, SQLAlchemyTimeoutError):
+        return pool_exhausted_response(request, exc)
+    return unexpected_error_response(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoyaltyError)
     async def _domain(request: Request, exc: LoyaltyError) -> Response:
-        fields = None
-        if exc.extra is not None:
-            fields = {"diagnostics" if exc.code == "compile_error" else "extra": exc.extra}
-        return error_response(request, exc.status, exc.code, exc.detail, fields)
+        return domain_error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -83,10 +106,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SQLAlchemyTimeoutError)
     async def _pool_exhausted(request: Request, exc: SQLAlchemyTimeoutError) -> Response:
-        log.warning("database connection pool exhausted on %s %s", request.method, request.url.path)
-        return error_response(request, 503, "database_busy", "The database is busy; please retry.")
+        return pool_exhausted_response(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "internal_error", "Something went wrong on our side.")
+        return unexpected_error_response(request, exc)
