@@ -11,7 +11,7 @@ from admin import till
 from admin.pages import login_redirect, page_staff, render, render_error
 from loyalty.reports import service as reports
 from loyalty.staff import service as staff_service
-from loyalty.web.deps import ClockDep, SessionDep
+from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep
 from loyalty.web.pages import STAFF_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
 
 router = APIRouter(include_in_schema=False)
@@ -30,7 +30,7 @@ def login_form(request: Request, next: str = "/admin") -> Response:
 @router.post("/admin/login", name="admin_login_submit")
 def login_submit(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form()] = "",

@@ -22,7 +22,7 @@ from loyalty.pos import service as pos_service
 from loyalty.pos.schemas import PurchaseIn, RedemptionIn, ReturnIn
 from loyalty.staff import service as staff_service
 from loyalty.staff.models import Staff
-from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
+from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from loyalty.web.pages import (
     STAFF_COOKIE,
     check_csrf,
@@ -115,7 +115,7 @@ def login_form(request: Request) -> Response:
 @router.post("/till/login", name="till_login_submit")
 def login_submit(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=200)],
     store: Annotated[str, Form(max_length=40)] = "",

@@ -36,8 +36,12 @@ class Database:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
         self._writer = threading.Lock() if self.is_sqlite else None
+        self._reader: Engine = self.engine
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, begin="BEGIN IMMEDIATE")
+            if not _in_memory(self.engine):  # in memory: private to its connection, nothing to wait for
+                self._reader = create_engine(url, **kwargs)
+                _configure_sqlite(self._reader, begin="BEGIN")
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -54,6 +58,17 @@ class Database:
         # Run after the writer lock is released, so a callback may open its own session.
         for callback in callbacks:
             callback()
+
+    @contextlib.contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it neither queues for the writer lock nor
+        takes SQLite's (WAL readers see the last commit while a writer works), so a login's
+        slow password check never holds up the till. Anything it writes is rolled back."""
+        with Session(self._reader, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     @contextlib.contextmanager
     def _serialized(self) -> Iterator[None]:
@@ -78,15 +93,21 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._reader is not self.engine:
+            self._reader.dispose()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _in_memory(engine: Engine) -> bool:
+    return not engine.url.database or engine.url.database == ":memory:"
+
+
+def _configure_sqlite(engine: Engine, *, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's begin event, not the driver, open transactions.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if not engine.url.database or engine.url.database == ":memory:":
+        if _in_memory(engine):
             cursor.execute("PRAGMA foreign_keys=ON")
         else:
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -97,7 +118,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
 _databases: dict[str, Database] = {}

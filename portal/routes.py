@@ -12,7 +12,7 @@ from loyalty.errors import LoyaltyError
 from loyalty.ledger import service as ledger_service
 from loyalty.members import service as member_service
 from loyalty.members.links import EMAIL_CONFIRM_AUDIENCE, read_link_token
-from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
+from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from loyalty.web.pages import MEMBER_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
 from portal import consent_pages
 from portal.pages import page_member, render, render_error
@@ -51,7 +51,7 @@ def login_form(request: Request) -> Response:
 @router.post("/login", name="portal_login_submit")
 def login_submit(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form()] = "",

@@ -9,7 +9,7 @@ from loyalty.auth.security import access_token
 from loyalty.errors import NotAuthenticated
 from loyalty.members import service as member_service
 from loyalty.staff import service as staff_service
-from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
+from loyalty.web.deps import ClockDep, ReadSessionDep, SettingsDep
 
 router = APIRouter(tags=["auth"])
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["auth"])
 @router.post("/auth/token")
 def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> Any:

@@ -112,6 +112,23 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await anyio.to_thread.run_sync(_exit, transaction, None, limiter=limiter)
 
 
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A session for requests that only read (logins): no writer queue on SQLite, and nothing
+    it does is committed. Opening one never waits, so it happens on the event loop; so does
+    closing on SQLite (a rollback in process), while PostgreSQL's is a round trip: a thread's."""
+    database: Database = request.app.state.database
+    transaction = database.read_session()
+    session = transaction.__enter__()
+    try:
+        yield session
+    finally:
+        if database.is_sqlite:
+            transaction.__exit__(None, None, None)
+        else:
+            limiter = _loop_gates().transactions
+            await anyio.to_thread.run_sync(transaction.__exit__, None, None, None, limiter=limiter)
+
+
 def _run_transaction(database: Database, work: Callable[[Session], T]) -> T:
     with database.session() as session:
         return work(session)
@@ -141,6 +158,7 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 # scope="function": commit before the response is sent, so a failed commit is never reported as done.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
