@@ -29,10 +29,10 @@ def _run(host: str, port: int, workers: int, reload: bool = False) -> None:
             "loyalty.web.asgi:app", host=host, port=port, workers=workers, log_config=uvicorn_log_config()
         )
     else:
-        from loyalty.web.app import create_app, tune_interpreter
+        from loyalty.web.app import server_app, tune_interpreter
 
         tune_interpreter()
-        uvicorn.run(create_app(), host=host, port=port, log_config=uvicorn_log_config())
+        uvicorn.run(server_app(), host=host, port=port, log_config=uvicorn_log_config())
 
 
 def register(app: typer.Typer) -> None:

@@ -1,9 +1,13 @@
 """The one ASGI app: JSON API at /api/v1, plus the front ends that register themselves."""
 
+import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator
 from importlib.metadata import entry_points
+from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from loyalty.clock import Clock, SystemClock
@@ -25,6 +29,32 @@ SWITCH_INTERVAL_SECONDS = 0.001
 def tune_interpreter() -> None:
     """For server processes only (`loyalty serve`), not for tests or the CLI."""
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+
+
+def server_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """The app as `loyalty serve` runs it: the published program is compiled before the first
+    request is taken (the first scans after a start waited ~1 s for it)."""
+    app = create_app(settings, database=database)
+    served = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(instance: Any) -> AsyncIterator[Any]:
+        await anyio.to_thread.run_sync(_compile_published, app.state.database)
+        async with served(instance) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def _compile_published(database: Database) -> None:
+    from loyalty.program import service as program_service
+
+    try:
+        with database.read_session() as session:
+            program_service.current(session)
+    except Exception:  # the first request compiles it then, or reports what is wrong
+        log.exception("could not compile the published program at start")
 
 
 def create_app(

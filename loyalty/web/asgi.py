@@ -1,6 +1,6 @@
 """The ASGI entry for servers with several workers: `uvicorn loyalty.web.asgi:app`."""
 
-from loyalty.web.app import create_app, tune_interpreter
+from loyalty.web.app import server_app, tune_interpreter
 
 tune_interpreter()
-app = create_app()
+app = server_app()
