@@ -237,31 +237,44 @@ def apply_effects(
             entry_id = earned.entry.id
             if earned.new and history is not None:
                 history.credited(str(member_id), points, at)
+        reward = None
         if effect.reward:
-            voucher = rewards_service.grant_voucher(
-                session,
-                member_id=member_id,
-                reward=effect.reward,
-                now=now,
-                idempotency_key=f"{key}:{effect.rule}:reward",
-                reason=why,
-            )
-            outcome.vouchers.append(voucher.code)
+            voucher, reward, why = grant_reward(session, member_id=member_id, effect=effect, key=key, now=now)
+            if voucher is not None:
+                outcome.vouchers.append(voucher.code)
+            elif points <= 0:  # nothing was given: said in the answer, not counted as a firing
+                outcome.effects.append({"rule": effect.rule, "points": 0, "reward": None, "why": why})
+                continue
         award_rows.append(
             {
                 "member_id": member_id,
                 "event_id": event_id,
                 "rule": effect.rule,
                 "points": points,
-                "reward": effect.reward,
+                "reward": reward,
                 "ledger_entry_id": entry_id,
                 "why": why,
                 "occurred_at": at,
             }
         )
-        outcome.effects.append({"rule": effect.rule, "points": points, "reward": effect.reward, "why": why})
+        outcome.effects.append({"rule": effect.rule, "points": points, "reward": reward, "why": why})
         outcome.points += points
     repository.insert_awards(session, award_rows)
+
+
+def grant_reward(
+    session: Session, *, member_id: int, effect: Any, key: str, now: datetime
+) -> tuple[Any, str | None, str]:
+    """A rule's `grant reward` as a voucher: (voucher, reward, why). A reward that cannot be
+    issued now (withdrawn, expired, sold out) does not fail the purchase that earned it: no
+    voucher, no reward, and the why says what happened, for the cashier and the member."""
+    voucher, refused = rewards_service.grant_voucher_if_issuable(
+        session, member_id=member_id, reward=effect.reward, now=now,
+        idempotency_key=f"{key}:{effect.rule}:reward", reason=effect.why,
+    )  # fmt: skip
+    if voucher is None:
+        return None, None, f"{effect.why}; {effect.reward} not granted: {refused}"
+    return voucher, effect.reward, effect.why
 
 
 def update_tier(session: Session, *, program: Any, member: Member, at: datetime, history: Any) -> None:

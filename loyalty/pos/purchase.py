@@ -26,7 +26,6 @@ from loyalty.pos import purchase_sql as sql
 from loyalty.pos.schemas import PurchaseIn, money_text
 from loyalty.profiling.values import from_stored
 from loyalty.program import service as program_service
-from loyalty.rewards import service as rewards_service
 from loyalty.settings import Settings
 from loyalty.staff import service as staff_service
 
@@ -201,13 +200,16 @@ def _apply(
             entry_key = f"{key}:{effect.rule}"
             earn = _earn(raw, member, program, effect, points, entry_key, reference=reference, now=now)
             history.credited(str(member.id), points, now)
+        reward = None
         if effect.reward:
-            rewards_service.grant_voucher(
-                session, member_id=member.id, reward=effect.reward, now=now,
-                idempotency_key=f"{key}:{effect.rule}:reward", reason=why,
-            )  # fmt: skip
-        bookings.awards.append((earn, (member.id, effect.rule, points, effect.reward, why, at)))
-        booked.append({"rule": effect.rule, "points": points, "reward": effect.reward, "why": why})
+            voucher, reward, why = engine_service.grant_reward(
+                session, member_id=member.id, effect=effect, key=key, now=now
+            )
+            if voucher is None and points <= 0:  # nothing given: said, not counted as a firing
+                booked.append({"rule": effect.rule, "points": 0, "reward": None, "why": why})
+                continue
+        bookings.awards.append((earn, (member.id, effect.rule, points, reward, why, at)))
+        booked.append({"rule": effect.rule, "points": points, "reward": reward, "why": why})
     if any(entry["points"] > 0 for entry in booked):
         bookings.balance = (member.balance, member.debt, at, member.id)
     return booked

@@ -165,6 +165,30 @@ def grant_voucher(
     )
 
 
+# Why a rule's reward could not be issued; anything else a grant raises is a real failure.
+_NOT_ISSUABLE = ("reward_not_found", "reward_unavailable", "out_of_stock")
+
+
+def grant_voucher_if_issuable(
+    session: Session, *, member_id: int, reward: str, now: datetime, idempotency_key: str, reason: str
+) -> tuple[Voucher | None, str | None]:
+    """grant_voucher, except that a reward which cannot be issued now (unknown, withdrawn,
+    expired, out of stock) gives (None, why) instead of failing the purchase that earned it.
+
+    A refused grant has written nothing: the checks and the conditional stock update come
+    before any row is added."""
+    try:
+        voucher = grant_voucher(
+            session, member_id=member_id, reward=reward, now=now, idempotency_key=idempotency_key,
+            reason=reason,
+        )  # fmt: skip
+        return voucher, None
+    except Conflict as exc:
+        if exc.code not in _NOT_ISSUABLE:
+            raise
+        return None, exc.detail
+
+
 def redeem_reward(
     session: Session,
     *,

@@ -256,6 +256,36 @@ def test_a_rule_that_grants_a_reward_issues_a_voucher(
     assert [(v["reward"], v["source"], v["points"]) for v in vouchers] == [("free_coffee", "grant", 0)]
 
 
+def test_a_withdrawn_or_sold_out_reward_does_not_fail_the_purchase(
+    client: TestClient, cashier: dict[str, str], marketer: dict[str, str], member_headers: dict[str, str],
+    program: None, database: Database,
+) -> None:
+    """The big-basket rule's free coffee is gone: the purchase still books its points, the answer
+    says why there is no voucher, and the rule fires again once the reward is back."""
+    card = client.get("/api/v1/me/card", headers=member_headers).json()["card_number"]
+    assert client.delete("/api/v1/admin/rewards/free_coffee", headers=marketer).status_code == 200
+    booked = purchase(client, cashier, card, "r-gone", total="150.00")
+    assert booked.status_code == 200, booked.text
+    body = booked.json()
+    assert body["points"] == 150 and body["balance"] == 150
+    big = [e for e in body["effects"] if e["rule"] == "big_basket"]
+    assert big == [{"rule": "big_basket", "points": 0, "reward": None, "why": big[0]["why"]}]
+    assert "free_coffee not granted" in big[0]["why"] and "no longer offered" in big[0]["why"]
+    assert client.get("/api/v1/me/vouchers", headers=member_headers).json() == []
+    # Back in the catalogue with one left: the next big basket gets it, the one after is told.
+    restock = {"active": True, "stock": 1}
+    back = client.patch("/api/v1/admin/rewards/free_coffee", json=restock, headers=marketer)
+    assert back.status_code == 200, back.text
+    rewards = [purchase(client, cashier, card, f"r-back-{n}", total="150.00").json() for n in (1, 2)]
+    given = [[e["reward"] for e in r["effects"] if e["rule"] == "big_basket"] for r in rewards]
+    assert given == [["free_coffee"], [None]]
+    assert "out of stock" in [e for e in rewards[1]["effects"] if e["rule"] == "big_basket"][0]["why"]
+    assert [v["reward"] for v in client.get("/api/v1/me/vouchers", headers=member_headers).json()] == [
+        "free_coffee"
+    ]
+    _verify(database)
+
+
 def test_walk_in_claims_the_card_online_and_keeps_the_points(
     client: TestClient, cashier: dict[str, str], walk_in: dict[str, Any], program: None
 ) -> None:

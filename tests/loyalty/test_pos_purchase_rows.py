@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from loyalty.clock import FixedClock
@@ -45,11 +46,13 @@ BASKETS: list[tuple[int, int, list[tuple[str, str, str, int]]]] = [
 ]
 
 
-def _setup(database: Database, now: datetime) -> dict[int, str]:
+def _setup(database: Database, now: datetime, withdrawn: tuple[str, ...] = ()) -> dict[int, str]:
     """The demo program, and two members alike in everything the rules can see."""
     with database.session() as session:
         for reward in DEMO_REWARDS:
             rewards_service.create_reward(session, now=now, **reward)  # type: ignore[arg-type]
+        for name in withdrawn:
+            rewards_service.deactivate_reward(session, name=name, now=now)
         program = program_service.publish(
             session, sources=demo_sources(), staff_id=None, now=now, rewards=demo_reward_names()
         )
@@ -114,11 +117,12 @@ def _rows(database: Database, member_id: int) -> dict[str, Any]:
         }
 
 
+@pytest.mark.parametrize("withdrawn", [(), ("free_cake",)], ids=["rewards", "cake_withdrawn"])
 def test_till_purchase_books_what_the_engine_books(
-    database: Database, settings: Settings, clock: FixedClock
+    database: Database, settings: Settings, clock: FixedClock, withdrawn: tuple[str, ...]
 ) -> None:
     clock.set(START)
-    cards = _setup(database, START)
+    cards = _setup(database, START, withdrawn)
     till_member, engine_member = cards
     answers = []
     for number, (days, hours, basket) in enumerate(BASKETS):
@@ -152,7 +156,12 @@ def test_till_purchase_books_what_the_engine_books(
     # The program did things worth comparing: several rules, pending points, a voucher, a tier.
     assert len({award[0] for award in till["awards"]}) >= 5
     assert any(entry[2] == "pending" for entry in till["entries"])
-    assert any(award[2] for award in till["awards"])
+    if withdrawn:  # the rules granting it still fire; what they could not give is said
+        assert not any(award[2] for award in till["awards"])
+        refused = [e for a in answers for e in a["effects"] if "free_cake not granted" in e["why"]]
+        assert {e["rule"] for e in refused} == {"birthday_treat", "good_customer_cake"}
+    else:
+        assert any(award[2] for award in till["awards"])
     assert till["tier"] != [(None,)]
     with database.session() as session:
         assert ledger_service.verify(session) == []
