@@ -35,7 +35,9 @@ _BASKETS = [
 ]
 
 
-def load_demo(settings: Settings, *, clock: Clock | None = None) -> str:
+def load_demo(
+    settings: Settings, *, clock: Clock | None = None, address: str = "http://127.0.0.1:8000"
+) -> str:
     """Load the demo once (a second run changes nothing) and say how to log in."""
     clock = clock or SystemClock()
     database = get_database(settings)
@@ -47,7 +49,7 @@ def load_demo(settings: Settings, *, clock: Clock | None = None) -> str:
         card = walk_in.card_number if walk_in else "(none)"
         mia = member_service.authenticate(session, email=DEMO_MEMBER[0], password=DEMO_MEMBER[1])
         mia_card = mia.card_number if mia else "(none)"
-    return _summary(mia_card, card)
+    return _summary(mia_card, card, address.rstrip("/"))
 
 
 def _load(session: Session, settings: Settings, now: datetime) -> None:
@@ -105,15 +107,15 @@ def _load(session: Session, settings: Settings, now: datetime) -> None:
         )
 
 
-def _summary(mia_card: str, walk_in_card: str) -> str:
+def _summary(mia_card: str, walk_in_card: str, address: str) -> str:
     lines = [
         "Café Aroma demo loaded.",
         "",
-        "Member portal  http://127.0.0.1:8000/",
+        f"Member portal  {address}/",
         f"  member: {DEMO_MEMBER[0]} / {DEMO_MEMBER[1]}   (card {mia_card})",
         f"  walk-in card without an account: {walk_in_card}",
-        "Till           http://127.0.0.1:8000/till",
-        "Admin          http://127.0.0.1:8000/admin      API docs http://127.0.0.1:8000/docs",
+        f"Till           {address}/till",
+        f"Admin          {address}/admin      API docs {address}/docs",
     ]
     lines += [f"  {role:<9} {email} / {password}" for role, email, password in DEMO_STAFF]
     lines.append(f"  stores: {', '.join(DEMO_STORES)}")

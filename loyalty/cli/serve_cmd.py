@@ -8,14 +8,14 @@ from loyalty import migrate
 from loyalty.settings import get_settings
 
 
-def _prepare(demo: bool) -> None:
+def _prepare(demo: bool, address: str = "http://127.0.0.1:8000") -> None:
     """Migrate once, before any worker starts; then load the demo if asked."""
     settings = get_settings()
     migrate.upgrade(settings)
     if demo:
         from loyalty.demo import load_demo
 
-        typer.echo(load_demo(settings))
+        typer.echo(load_demo(settings, address=address))
 
 
 def _run(host: str, port: int, workers: int, reload: bool = False) -> None:
@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         demo: bool = typer.Option(False, "--demo", help="Load the demo programme, staff and members"),
     ) -> None:
         """Serve the portal, till, admin and JSON API."""
-        _prepare(demo)
+        _prepare(demo, f"http://{host}:{port}")
         # Measured (loadtests/bench_earn.py): a second SQLite worker added 14% throughput but
         # nearly doubled p99, as writers in two processes wait on SQLite's own lock.
         _run(host, port, workers or (1 if get_settings().is_sqlite else 2))
@@ -59,6 +59,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Load the demo (programme, stores, staff, members), print the logins, and serve."""
         os.environ.setdefault("LOYALTY_ENVIRONMENT", "development")
-        _prepare(True)
+        _prepare(True, f"http://{host}:{port}")
         if serve:
             _run(host, port, 1)
