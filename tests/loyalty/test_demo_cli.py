@@ -1,11 +1,21 @@
 """`loyalty demo`: loads the demo and says where to find it."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from loyalty.cli import app
+from loyalty.settings import get_settings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """The CLI reads settings from the environment once per process: not this test's for others."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def test_demo_prints_the_address_it_will_serve_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
