@@ -1,7 +1,7 @@
 """Returns: re-evaluate the purchase without the returned goods and take back the difference."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from loyalty.errors import InvalidInput, NotFound
 from loyalty.ledger import service as ledger_service
 from loyalty.members.models import Member
 from loyalty.program import service as program_service
+from loyalty.rewards import service as rewards_service
 
 
 @dataclass
@@ -21,6 +22,8 @@ class ReturnOutcome:
     member_id: int
     points_reversed: int
     returned_cents: int
+    vouchers_revoked: list[str] = field(default_factory=list)
+    vouchers_already_used: list[str] = field(default_factory=list)
 
 
 def _returned_now(
@@ -159,5 +162,23 @@ def reevaluate_purchase_return(
                 }
             )
     repository.insert_awards(session, reversal_rows)
+    still_granted = {effect.rule for effect in result.effects if effect.reward}
+    _take_back_vouchers(session, purchase, outcome, still_granted=still_granted, now=now)
     update_tier(session, program=published.program, member=member, at=now, history=DatabaseHistory(session))
     return outcome
+
+
+def _take_back_vouchers(
+    session: Session, purchase: Any, outcome: ReturnOutcome, *, still_granted: set[str], now: datetime
+) -> None:
+    """Vouchers the purchase's rules granted and the rest of the purchase no longer earns are
+    taken back if unused; a used one cannot be, and the answer says which."""
+    granted = {row.rule for row in repository.awards_for_event(session, event_id=purchase.id) if row.reward}
+    for rule in sorted(granted - still_granted):
+        taken = rewards_service.take_back_granted_voucher(
+            session, member_id=outcome.member_id, idempotency_key=f"{purchase.idempotency_key}:{rule}:reward",
+            now=now,
+        )  # fmt: skip
+        if taken is not None:
+            code, revoked = taken
+            (outcome.vouchers_revoked if revoked else outcome.vouchers_already_used).append(code)

@@ -92,6 +92,9 @@ class ReturnIn(BaseModel):
 class ReturnOut(BaseModel):
     points_reversed: int
     balance: int
+    # Codes of vouchers the returned goods had earned: taken back, or already used (kept).
+    vouchers_revoked: list[str] = []
+    vouchers_already_used: list[str] = []
 
 
 class EnrolmentOut(BaseModel):

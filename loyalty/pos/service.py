@@ -88,7 +88,10 @@ def _book_return(session: Session, *, body: ReturnIn, key: str, now: datetime) -
         returned_total=money_text(body.total) if body.total is not None else None,
     )
     balance = ledger_service.balance(session, member_id=outcome.member_id, now=now)
-    return 200, {"points_reversed": outcome.points_reversed, "balance": balance.spendable}
+    return 200, {
+        "points_reversed": outcome.points_reversed, "balance": balance.spendable,
+        "vouchers_revoked": outcome.vouchers_revoked, "vouchers_already_used": outcome.vouchers_already_used,
+    }  # fmt: skip
 
 
 def book_return(session: Session, *, body: ReturnIn, key: str | None, now: datetime) -> Response:

@@ -32,7 +32,7 @@ def voucher_public(session: Session, voucher: Voucher) -> VoucherPublic:
     return VoucherPublic(
         code=voucher.code, reward=reward.name, title=reward.title, source=voucher.source,
         points=voucher.points, issued_at=voucher.issued_at, expires_at=voucher.expires_at,
-        used_at=voucher.used_at,
+        used_at=voucher.used_at, revoked_at=voucher.revoked_at,
     )
 
 

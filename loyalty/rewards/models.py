@@ -44,3 +44,5 @@ class Voucher(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=utc_column())
     used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     used_by_staff_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Taken back before use: the goods whose purchase granted it were returned.
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

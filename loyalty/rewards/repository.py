@@ -32,6 +32,29 @@ def available_rewards(session: Session, *, now: datetime, max_cost: int | None =
     return list(session.exec(query.order_by(col(Reward.cost), col(Reward.name))))
 
 
+def revoke_voucher(session: Session, *, voucher_id: int, now: datetime) -> bool:
+    """Take back an unused voucher in one statement (a till using it at the same moment wins)."""
+    result = session.execute(
+        update(Voucher)
+        .where(col(Voucher.id) == voucher_id)
+        .where(col(Voucher.used_at).is_(None), col(Voucher.revoked_at).is_(None))
+        .values(revoked_at=now)
+        .returning(col(Voucher.id))
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
+def put_one_back_in_stock(session: Session, reward_id: int) -> None:
+    """A revoked voucher's unit goes back on the shelf (unlimited stock stays unlimited)."""
+    session.execute(
+        update(Reward)
+        .where(col(Reward.id) == reward_id, col(Reward.stock).is_not(None))
+        .values(stock=col(Reward.stock) + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def take_one_from_stock(session: Session, reward_id: int) -> bool:
     """One unit off the stock in a single statement (never below zero); unlimited stock always passes."""
     result = session.execute(
@@ -64,7 +87,10 @@ def mark_voucher_used(session: Session, *, code: str, now: datetime, staff_id: i
     """Single use in one statement: only an unused, unexpired voucher flips to used."""
     result = session.execute(
         update(Voucher)
-        .where(col(Voucher.code) == code, col(Voucher.used_at).is_(None), col(Voucher.expires_at) > now)
+        .where(
+            col(Voucher.code) == code, col(Voucher.used_at).is_(None), col(Voucher.revoked_at).is_(None),
+            col(Voucher.expires_at) > now,
+        )
         .values(used_at=now, used_by_staff_id=staff_id)
         .returning(col(Voucher.id))
         .execution_options(synchronize_session=False)

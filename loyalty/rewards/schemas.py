@@ -44,3 +44,4 @@ class VoucherPublic(BaseModel):
     issued_at: datetime
     expires_at: datetime
     used_at: datetime | None
+    revoked_at: datetime | None = None

@@ -234,8 +234,28 @@ def use_voucher(session: Session, *, code: str, now: datetime, staff_id: int | N
     if not repository.mark_voucher_used(session, code=code, now=now, staff_id=staff_id):
         if voucher.used_at is not None or _reloaded(session, voucher).used_at is not None:
             raise Conflict("This voucher has already been used.", code="voucher_used")
+        if voucher.revoked_at is not None:
+            raise Conflict(
+                "This voucher was taken back: the goods that earned it were returned.",
+                code="voucher_revoked",
+            )
         raise Gone("This voucher has expired.", code="voucher_expired")
     return _reloaded(session, voucher)
+
+
+def take_back_granted_voucher(
+    session: Session, *, member_id: int, idempotency_key: str, now: datetime
+) -> tuple[str, bool] | None:
+    """The voucher a rule granted under `idempotency_key`, taken back if still unused:
+    (code, True) when revoked (its unit back in stock), (code, False) when it was already used,
+    None when there is none or it was revoked before."""
+    voucher = repository.voucher_by_key(session, member_id=member_id, idempotency_key=idempotency_key)
+    if voucher is None or voucher.id is None or voucher.revoked_at is not None:
+        return None
+    if not repository.revoke_voucher(session, voucher_id=voucher.id, now=now):
+        return voucher.code, False
+    repository.put_one_back_in_stock(session, voucher.reward_id)
+    return voucher.code, True
 
 
 def vouchers_of(session: Session, *, member_id: int) -> list[Voucher]:

@@ -25,6 +25,15 @@ BASKET = [
 ]
 
 
+def _answer(
+    points: int, balance: int, *, revoked: list[str] | None = None, used: list[str] | None = None
+) -> Any:
+    return {
+        "points_reversed": points, "balance": balance,
+        "vouchers_revoked": revoked or [], "vouchers_already_used": used or [],
+    }  # fmt: skip
+
+
 def _return(  # type: ignore[no-untyped-def]
     client: TestClient, headers: dict[str, str], body: dict[str, Any], same: dict[str, str] | None = None
 ):
@@ -39,14 +48,14 @@ def test_return_takes_back_the_difference_once(
     same = key()
     first = _return(client, cashier, {"receipt_id": "r-1", "items": [{"sku": "cake", "quantity": 1}]}, same)
     assert first.status_code == 200, first.text
-    assert first.json() == {"points_reversed": 20, "balance": 10}
+    assert first.json() == _answer(20, 10)
     retry = _return(client, cashier, {"receipt_id": "r-1", "items": [{"sku": "cake", "quantity": 1}]}, same)
     assert retry.json() == first.json()
     # The same goods again, under a new key: nothing more to take.
     again = _return(client, cashier, {"receipt_id": "r-1", "items": [{"sku": "cake", "quantity": 1}]})
-    assert again.status_code == 200 and again.json() == {"points_reversed": 0, "balance": 10}
+    assert again.status_code == 200 and again.json() == _answer(0, 10)
     one_latte = _return(client, cashier, {"receipt_id": "r-1", "items": [{"sku": "latte", "quantity": 1}]})
-    assert one_latte.json() == {"points_reversed": 5, "balance": 5}
+    assert one_latte.json() == _answer(5, 5)
     with database.session() as session:
         assert ledger_service.verify(session) == []
 
@@ -88,7 +97,7 @@ def test_pending_points_are_shown_and_taken_back_first(
     found = client.post("/api/v1/pos/identify", json={"code": card}, headers=cashier).json()
     assert (found["points"], found["pending"]) == (25, 40)
     back = _return(client, cashier, {"receipt_id": "r-new", "total": "10.00"}).json()
-    assert back == {"points_reversed": 10, "balance": 25}
+    assert back == _answer(10, 25)
     found = client.post("/api/v1/pos/identify", json={"code": card}, headers=cashier).json()
     assert (found["points"], found["pending"]) == (25, 30)
     clock.advance(days=15)
@@ -125,3 +134,42 @@ def test_withdrawn_consent_stops_its_rule_at_the_next_purchase(
     assert withdrawn.status_code == 200, withdrawn.text
     without = purchase(client, cashier, card, "r-2", total="10.00", items=BASKET[:1]).json()
     assert [e["rule"] for e in without["effects"]] == ["base_points"] and without["points"] == 10
+
+
+def test_a_return_takes_back_the_voucher_its_goods_earned_unless_used(
+    client: TestClient, cashier: dict[str, str], marketer: dict[str, str], member_headers: dict[str, str],
+    program: None, database: Database,
+) -> None:
+    """big_basket grants a free coffee from 150 EUR: returning goods below that takes the unused
+    voucher back (it can no longer be used, its unit is back in stock); a used one stays used."""
+    card = client.get("/api/v1/me/card", headers=member_headers).json()["card_number"]
+    client.patch("/api/v1/admin/rewards/free_coffee", json={"stock": 5}, headers=marketer)
+    items = [{"sku": "hamper", "category": "gifts", "price": "100.00", "quantity": 2}]
+    codes = []
+    for receipt in ("r-big-1", "r-big-2"):
+        assert purchase(client, cashier, card, receipt, total="200.00", items=items).status_code == 200
+        mine = {v["code"] for v in client.get("/api/v1/me/vouchers", headers=member_headers).json()}
+        codes.append(*(mine - set(codes)))
+    first, second = codes
+    stock = {r["name"]: r["stock"] for r in client.get("/api/v1/admin/rewards", headers=marketer).json()}
+    assert stock["free_coffee"] == 3
+    # One hamper back from the first basket: 100 EUR left, under the 150 EUR of big_basket.
+    back = _return(client, cashier, {"receipt_id": "r-big-1", "items": [{"sku": "hamper", "quantity": 1}]})
+    assert back.status_code == 200, back.text
+    assert back.json() == _answer(100, 300, revoked=[first])
+    used = client.post(f"/api/v1/pos/vouchers/{first}/use", headers={**cashier, **key()})
+    assert used.status_code == 409 and used.json()["error"] == "voucher_revoked"
+    stock = {r["name"]: r["stock"] for r in client.get("/api/v1/admin/rewards", headers=marketer).json()}
+    assert stock["free_coffee"] == 4
+    # The second voucher is used at the counter first; then its goods come back: it stays used.
+    assert client.post(f"/api/v1/pos/vouchers/{second}/use", headers={**cashier, **key()}).status_code == 200
+    back = _return(client, cashier, {"receipt_id": "r-big-2", "total": "200.00"})
+    assert back.json() == _answer(200, 100, used=[second])
+    vouchers = {v["code"]: v for v in client.get("/api/v1/me/vouchers", headers=member_headers).json()}
+    assert vouchers[first]["revoked_at"] and not vouchers[first]["used_at"]
+    assert vouchers[second]["used_at"] and not vouchers[second]["revoked_at"]
+    # Returning more from the first basket takes nothing more back.
+    again = _return(client, cashier, {"receipt_id": "r-big-1", "items": [{"sku": "hamper", "quantity": 1}]})
+    assert again.json() == _answer(100, 0)
+    with database.session() as session:
+        assert ledger_service.verify(session) == []
