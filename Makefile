@@ -30,6 +30,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy loyalty rules portal admin
 
 loadtest: $(STAMP)
 	$(BIN)/python loadtests/run_loadtest.py

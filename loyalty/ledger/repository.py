@@ -205,7 +205,9 @@ def due_lots(session: Session, *, member_id: int, now: datetime) -> list[LedgerE
 def mark_matured_available(session: Session, *, member_id: int, now: datetime) -> None:
     session.execute(
         update(E)
-        .where(E.member_id == member_id, E.status == EntryStatus.pending, E.available_at <= now)
+        .where(
+            col(E.member_id) == member_id, col(E.status) == EntryStatus.pending, col(E.available_at) <= now
+        )
         .values(status=EntryStatus.available)
         .execution_options(synchronize_session="fetch")
     )
@@ -220,10 +222,10 @@ def history(session: Session, *, member_id: int, limit: int, before_id: int | No
 
 def entry_sums_by_member(session: Session) -> dict[int, tuple[int, int]]:
     """member_id -> (sum of points, sum of lot_remaining)."""
-    rows = session.exec(
+    rows: Any = session.exec(
         select(  # type: ignore[call-overload]
             E.member_id, func.sum(E.points), func.coalesce(func.sum(E.lot_remaining), 0)
-        ).group_by(E.member_id)
+        ).group_by(col(E.member_id))
     ).all()
     return {int(m): (int(p), int(r)) for m, p, r in rows}
 
@@ -253,10 +255,10 @@ def bad_lots(session: Session) -> list[LedgerEntry]:
 def over_reversed_earns(session: Session) -> list[tuple[int, int, int]]:
     """(earn id, points earned, points reversed) where more was reversed than earned."""
     reversal = aliased(E)
-    rows = session.exec(
+    rows: Any = session.exec(
         select(E.id, E.points, -func.sum(reversal.points))  # type: ignore[call-overload]
-        .join(reversal, reversal.reverses_id == E.id)
-        .group_by(E.id, E.points)
+        .join(reversal, col(reversal.reverses_id) == col(E.id))
+        .group_by(col(E.id), col(E.points))
         .having(-func.sum(reversal.points) > E.points)
     ).all()
     return [(int(i), int(p), int(r)) for i, p, r in rows]

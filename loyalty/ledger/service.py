@@ -262,8 +262,9 @@ def reverse_earn(
     if earlier is not None:
         return earlier
     assert earn_entry.id is not None
-    earn_entry = repository.get_entry(session, earn_entry.id, refresh=True) or earn_entry
-    left = earn_entry.points - repository.reversed_total(session, earn_id=earn_entry.id)
+    earn_id = earn_entry.id
+    earn_entry = repository.get_entry(session, earn_id, refresh=True) or earn_entry
+    left = earn_entry.points - repository.reversed_total(session, earn_id=earn_id)
     amount = left if points is None else points
     if amount > left:
         raise Conflict(

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loyalty.errors import LoyaltyError
@@ -92,6 +93,7 @@ async def _answer(scope: Scope, body: bytes, receive: Receive, send: Send) -> bo
     if principal.kind != "staff" or not 0 < len(idempotency_key) <= 200:
         return False
     request = Request(scope)
+    response: Response
     try:
         response = await book(request, purchase, principal, idempotency_key)
     except Exception as exc:  # the same answers as the app's exception handlers

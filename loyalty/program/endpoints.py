@@ -9,11 +9,12 @@ from pydantic import BaseModel
 from loyalty.errors import InvalidInput
 from loyalty.program import service
 from loyalty.program.models import ProgramVersion
-from loyalty.web.deps import ClockDep, CurrentStaff, SessionDep
+from loyalty.staff.models import Staff
+from loyalty.web.deps import ClockDep, SessionDep, require_staff
 
 router = APIRouter(tags=["program"])
-Marketer = CurrentStaff("marketer")
-Reader = CurrentStaff("marketer", "dpo")
+Marketer = Annotated[Staff, Depends(require_staff("marketer"))]
+Reader = Annotated[Staff, Depends(require_staff("marketer", "dpo"))]
 
 _BODY_DOC = {
     "requestBody": {
@@ -102,7 +103,7 @@ def _reward_names(session: Any) -> set[str] | None:
 @router.put("/admin/program", response_model=ProgramPublic, openapi_extra=_BODY_DOC)
 def publish_program(
     source: Annotated[Any, Depends(program_source)], session: SessionDep, clock: ClockDep,
-    staff: Marketer,  # type: ignore[valid-type]
+    staff: Marketer,
 ) -> Any:
     """Publish a new version (422 with the diagnostics when it does not compile; nothing changes)."""
     row = service.publish(
@@ -112,7 +113,7 @@ def publish_program(
 
 
 @router.get("/admin/program", response_model=ProgramPublic)
-def read_program(session: SessionDep, staff: Reader) -> Any:  # type: ignore[valid-type]
+def read_program(session: SessionDep, staff: Reader) -> Any:
     """The published version: its source and what it declares."""
     published = service.current(session)
     if published is None:
@@ -123,13 +124,13 @@ def read_program(session: SessionDep, staff: Reader) -> Any:  # type: ignore[val
 
 
 @router.get("/admin/program/versions", response_model=list[VersionPublic])
-def program_versions(session: SessionDep, staff: Reader) -> Any:  # type: ignore[valid-type]
+def program_versions(session: SessionDep, staff: Reader) -> Any:
     return [version_public(row) for row in service.list_versions(session)]
 
 
 @router.post("/admin/program/rollback", response_model=ProgramPublic)
 def rollback_program(
-    body: Rollback, session: SessionDep, clock: ClockDep, staff: Marketer  # type: ignore[valid-type]
+    body: Rollback, session: SessionDep, clock: ClockDep, staff: Marketer
 ) -> Any:
     """Publish an earlier version again, as the newest version."""
     row = service.rollback(session, number=body.version, staff_id=staff.id, now=clock.now())
