@@ -1,6 +1,8 @@
 """Database engine and sessions: SQLite (embedded default) or PostgreSQL."""
 
 import contextlib
+import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,6 +13,13 @@ from sqlmodel import Session, create_engine
 
 from loyalty.errors import LoyaltyError
 from loyalty.settings import Settings
+
+log = logging.getLogger("loyalty.db")
+
+# With checkpoints on their own thread, a committing writer still checkpoints if the WAL grows
+# past this many pages (~80 MB), should the thread ever fall behind.
+CHECKPOINT_BACKSTOP_PAGES = 20_000
+CHECKPOINT_INTERVAL_SECONDS = 0.5
 
 
 class DatabaseBusy(LoyaltyError):
@@ -37,11 +46,12 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         self._writer = threading.Lock() if self.is_sqlite else None
         self._reader: Engine = self.engine
+        self._checkpointer: tuple[threading.Thread, threading.Event] | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine, begin="BEGIN IMMEDIATE")
+            _configure_sqlite(self.engine, begin="BEGIN IMMEDIATE", autocheckpoint=self._autocheckpoint)
             if not _in_memory(self.engine):  # in memory: private to its connection, nothing to wait for
                 self._reader = create_engine(url, **kwargs)
-                _configure_sqlite(self._reader, begin="BEGIN")
+                _configure_sqlite(self._reader, begin="BEGIN", autocheckpoint=self._autocheckpoint)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -91,7 +101,37 @@ class Database:
         """Run `callback` once the session's transaction has committed (never on rollback)."""
         session.info.setdefault("after_commit", []).append(callback)
 
+    def _autocheckpoint(self) -> int | None:
+        return CHECKPOINT_BACKSTOP_PAGES if self._checkpointer is not None else None
+
+    def checkpoint_in_background(self) -> None:
+        """Server processes on an SQLite file: WAL checkpoints on a thread of their own.
+
+        By default the writer whose commit crosses 1,000 WAL pages copies them into the database
+        file inside its own commit, while holding the one writer lock; measured here, that made
+        the average commit ~3x slower. A checkpoint thread runs beside the writers instead
+        (PASSIVE: it never waits for or blocks them; sqlite3 leaves the GIL while it works)."""
+        if not self.is_sqlite or self._reader is self.engine or self._checkpointer is not None:
+            return
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=_checkpoint_until, args=(str(self.engine.url.database), stop), name="sqlite-checkpoints",
+            daemon=True,
+        )  # fmt: skip
+        self._checkpointer = (thread, stop)
+        self.engine.dispose()  # connections opened before checkpoint in their commits
+        thread.start()
+
+    def stop_background_checkpoints(self) -> None:
+        if self._checkpointer is not None:
+            thread, stop = self._checkpointer
+            stop.set()
+            thread.join(timeout=5)
+            self._checkpointer = None
+            self.engine.dispose()
+
     def dispose(self) -> None:
+        self.stop_background_checkpoints()
         self.engine.dispose()
         if self._reader is not self.engine:
             self._reader.dispose()
@@ -101,7 +141,19 @@ def _in_memory(engine: Engine) -> bool:
     return not engine.url.database or engine.url.database == ":memory:"
 
 
-def _configure_sqlite(engine: Engine, *, begin: str) -> None:
+def _checkpoint_until(path: str, stop: threading.Event) -> None:
+    connection = sqlite3.connect(path, timeout=0, check_same_thread=False)
+    try:
+        while not stop.wait(CHECKPOINT_INTERVAL_SECONDS):
+            try:
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as exc:  # another process's checkpoint, a file being replaced
+                log.warning("WAL checkpoint skipped: %s", exc)
+    finally:
+        connection.close()
+
+
+def _configure_sqlite(engine: Engine, *, begin: str, autocheckpoint: Callable[[], int | None]) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's begin event, not the driver, open transactions.
@@ -113,6 +165,9 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            pages = autocheckpoint()
+            if pages is not None:
+                cursor.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

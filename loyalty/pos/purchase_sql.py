@@ -26,7 +26,7 @@ _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 class Raw:
     """Plain statements (`?` placeholders) on the session transaction's DBAPI connection."""
 
-    __slots__ = ("connection", "cursor", "sqlite")
+    __slots__ = ("connection", "cursor", "sqlite", "_times")
 
     _pg_texts: dict[str, str] = {}
     # Called with (statement, parameters) before each statement: the benchmark EXPLAINs them.
@@ -38,6 +38,7 @@ class Raw:
         driver: Any = connection.connection.driver_connection
         self.connection = driver
         self.cursor = driver.cursor()
+        self._times: dict[datetime, str] = {}
 
     def _sql(self, sql: str, params: tuple[Any, ...]) -> str:
         if not self.sqlite:
@@ -72,7 +73,12 @@ class Raw:
 
     def time(self, moment: datetime) -> Any:
         """A timestamp as bound: UTC text on SQLite, an aware datetime on PostgreSQL."""
-        return moment.astimezone(UTC).strftime(_SQLITE_TIME) if self.sqlite else moment
+        if not self.sqlite:
+            return moment
+        text = self._times.get(moment)  # a purchase formats the same few moments ~15 times
+        if text is None:
+            text = self._times[moment] = moment.astimezone(UTC).strftime(_SQLITE_TIME)
+        return text
 
     def time_of(self, value: Any) -> datetime:
         if isinstance(value, str):

@@ -33,15 +33,21 @@ def tune_interpreter() -> None:
 
 def server_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """The app as `loyalty serve` runs it: the published program is compiled before the first
-    request is taken (the first scans after a start waited ~1 s for it)."""
+    request is taken (the first scans after a start waited ~1 s for it), and an SQLite file's
+    WAL is checkpointed on a thread of its own (Database.checkpoint_in_background)."""
     app = create_app(settings, database=database)
     served = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(instance: Any) -> AsyncIterator[Any]:
-        await anyio.to_thread.run_sync(_compile_published, app.state.database)
-        async with served(instance) as state:
-            yield state
+        database: Database = app.state.database
+        database.checkpoint_in_background()
+        await anyio.to_thread.run_sync(_compile_published, database)
+        try:
+            async with served(instance) as state:
+                yield state
+        finally:
+            database.stop_background_checkpoints()
 
     app.router.lifespan_context = lifespan
     return app

@@ -1,10 +1,13 @@
 """The app as `loyalty serve` runs it (web.app.server_app)."""
 
+import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
-from loyalty.db import Database
+from loyalty.db import CHECKPOINT_BACKSTOP_PAGES, CHECKPOINT_INTERVAL_SECONDS, Database
 from loyalty.program import service as program_service
 from loyalty.settings import Settings
 from tests.loyalty import test_pos_support as support
@@ -36,3 +39,35 @@ def test_a_server_without_a_program_or_even_tables_still_starts(settings: Settin
             assert client.get("/api/v1/health").status_code in (200, 503)
     finally:
         empty.dispose()
+
+
+def test_sqlite_checkpoints_run_beside_the_writers(
+    settings: Settings, database: Database, backend: str
+) -> None:
+    """On an SQLite file the served app copies the WAL into the database file on a thread of
+    its own: the file grows after writes although no writer checkpoints any more."""
+    if backend != "sqlite":
+        pytest.skip("SQLite only")
+    from loyalty.web.app import server_app
+
+    path = Path(str(database.engine.url.database))
+    with TestClient(server_app(settings, database=database)):
+        with database.session() as session:
+            assert session.exec(text("PRAGMA wal_autocheckpoint")).one()[0] == CHECKPOINT_BACKSTOP_PAGES
+        time.sleep(2 * CHECKPOINT_INTERVAL_SECONDS)  # what create_all left in the WAL is copied
+        before = path.stat().st_size
+        rows = [{"s": "test", "k": f"key-{n}", "h": "h" * 64} for n in range(3000)]
+        with database.session() as session:
+            session.execute(
+                text(
+                    "INSERT INTO idempotency_records (scope, key, request_hash, response, status_code,"
+                    " created_at) VALUES (:s, :k, :h, '', 0, '2026-11-23 10:00:00.000000')"
+                ),
+                rows,
+            )
+        deadline = time.monotonic() + 10
+        while path.stat().st_size <= before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert path.stat().st_size > before
+    with database.session() as session:  # stopped with the app: commits checkpoint again
+        assert session.exec(text("PRAGMA wal_autocheckpoint")).one()[0] == 1000
