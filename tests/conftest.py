@@ -5,9 +5,11 @@ the PostgreSQL run; `.ci/run` sets it when PostgreSQL answers.
 """
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -147,3 +149,17 @@ def staff_headers(client: TestClient, database: Database, clock: FixedClock):  #
         return login(client, email, "staff-password", scope="staff")
 
     return _headers
+
+
+def answered_while_writing(database: Database, request: Callable[[], Any]) -> list[Any]:
+    """What `request()` returned while another transaction was writing (on SQLite, holding the
+    process's one writer lock): empty if it was still waiting after 20 s."""
+    answers: list[Any] = []
+    with database.session() as writing:
+        writing.exec(text("UPDATE staff SET active = active"))  # a write under way
+        worker = threading.Thread(target=lambda: answers.append(request()))
+        worker.start()
+        worker.join(timeout=20)
+        answered = list(answers)
+    worker.join(timeout=30)
+    return answered

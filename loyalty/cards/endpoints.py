@@ -10,9 +10,16 @@ from loyalty.cards import render
 from loyalty.cards.service import QrToken, claim_card, mint_qr_token
 from loyalty.members.endpoints import member_public
 from loyalty.members.links import EMAIL_CONFIRM_AUDIENCE, public_base_url, sign_link_token
+from loyalty.members.models import Member
 from loyalty.members.schemas import MemberCreate, MemberPublic
 from loyalty.outbox import service as outbox
-from loyalty.web.deps import ClockDep, CurrentMember, DatabaseDep, SessionDep, SettingsDep
+from loyalty.web.deps import (
+    ClockDep,
+    DatabaseDep,
+    ReadingMember,
+    SessionDep,
+    SettingsDep,
+)
 
 router = APIRouter(tags=["cards"])
 
@@ -26,26 +33,26 @@ class CardPublic(BaseModel):
     expires_at: datetime
 
 
-def _token(member: CurrentMember, settings: SettingsDep, clock: ClockDep) -> QrToken:
+def _token(member: Member, settings: SettingsDep, clock: ClockDep) -> QrToken:
     assert member.id is not None
     return mint_qr_token(settings, member_id=member.id, now=clock.now())
 
 
 @router.get("/me/card", response_model=CardPublic)
-def my_card(member: CurrentMember, settings: SettingsDep, clock: ClockDep, response: Response) -> CardPublic:
+def my_card(member: ReadingMember, settings: SettingsDep, clock: ClockDep, response: Response) -> CardPublic:
     token = _token(member, settings, clock)
     response.headers.update(NO_STORE)
     return CardPublic(card_number=member.card_number, qr_token=token.token, expires_at=token.expires_at)
 
 
 @router.get("/me/card.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
-def my_card_png(member: CurrentMember, settings: SettingsDep, clock: ClockDep) -> Response:
+def my_card_png(member: ReadingMember, settings: SettingsDep, clock: ClockDep) -> Response:
     token = _token(member, settings, clock)
     return Response(render.png(token.token), media_type="image/png", headers=NO_STORE)
 
 
 @router.get("/me/card.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
-def my_card_svg(member: CurrentMember, settings: SettingsDep, clock: ClockDep) -> Response:
+def my_card_svg(member: ReadingMember, settings: SettingsDep, clock: ClockDep) -> Response:
     token = _token(member, settings, clock)
     return Response(render.svg(token.token), media_type="image/svg+xml", headers=NO_STORE)
 

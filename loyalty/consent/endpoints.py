@@ -17,7 +17,16 @@ from loyalty.consent.schemas import (
 from loyalty.members import service as member_service
 from loyalty.members.links import public_base_url
 from loyalty.outbox import service as outbox_service
-from loyalty.web.deps import ClockDep, CurrentMember, CurrentStaff, DatabaseDep, SessionDep, SettingsDep
+from loyalty.web.deps import (
+    ClockDep,
+    CurrentMember,
+    CurrentStaff,
+    DatabaseDep,
+    ReadingMember,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+)
 
 router = APIRouter(tags=["consents"])
 
@@ -30,7 +39,7 @@ def evidence_of(request: Request) -> service.Evidence:
 
 
 @router.get("/me/consents", response_model=list[ConsentPublic])
-def my_consents(member: CurrentMember, session: SessionDep) -> Any:
+def my_consents(member: ReadingMember, session: ReadSessionDep) -> Any:
     """Every purpose of the programme with your choice (per channel where it has channels)."""
     assert member.id is not None
     return service.consents_view(session, member_id=member.id)

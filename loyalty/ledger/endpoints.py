@@ -11,7 +11,14 @@ from loyalty.ledger import service
 from loyalty.ledger.models import LedgerEntry
 from loyalty.ledger.schemas import AdjustmentCreate, AdjustmentResult, BalancePublic, EntryPublic
 from loyalty.members import service as members_service
-from loyalty.web.deps import ClockDep, CurrentMember, CurrentStaff, IdempotencyKey, SessionDep
+from loyalty.web.deps import (
+    ClockDep,
+    CurrentStaff,
+    IdempotencyKey,
+    ReadingMember,
+    ReadSessionDep,
+    SessionDep,
+)
 
 router = APIRouter(tags=["points"])
 
@@ -44,7 +51,7 @@ def entry_public(entry: LedgerEntry, now: Any) -> EntryPublic:
 
 
 @router.get("/me/balance", response_model=BalancePublic)
-def my_balance(member: CurrentMember, session: SessionDep, clock: ClockDep) -> Any:
+def my_balance(member: ReadingMember, session: ReadSessionDep, clock: ClockDep) -> Any:
     """Points spendable now, pending, the ledger total and any debt."""
     assert member.id is not None
     return balance_public(service.balance(session, member_id=member.id, now=clock.now()))
@@ -52,8 +59,8 @@ def my_balance(member: CurrentMember, session: SessionDep, clock: ClockDep) -> A
 
 @router.get("/me/history", response_model=list[EntryPublic])
 def my_history(
-    member: CurrentMember,
-    session: SessionDep,
+    member: ReadingMember,
+    session: ReadSessionDep,
     clock: ClockDep,
     limit: int = Query(default=50, ge=1, le=500),
     before_id: int | None = Query(default=None, ge=1),

@@ -12,7 +12,7 @@ from loyalty.members.links import (
 )
 from loyalty.members.models import Member
 from loyalty.members.schemas import MemberCreate, MemberPublic
-from loyalty.web.deps import ClockDep, CurrentMember, DatabaseDep, SessionDep, SettingsDep
+from loyalty.web.deps import ClockDep, DatabaseDep, ReadingMember, SessionDep, SettingsDep
 
 router = APIRouter(tags=["members"])
 
@@ -68,5 +68,5 @@ def confirm_email(
 
 
 @router.get("/me", response_model=MemberPublic)
-def me(member: CurrentMember) -> Any:
+def me(member: ReadingMember) -> Any:
     return member_public(member)

@@ -27,6 +27,7 @@ from loyalty.web.deps import (
     IdempotencyKey,
     Principal,
     PrincipalDep,
+    ReadSessionDep,
     SessionDep,
     SettingsDep,
     in_transaction,
@@ -36,6 +37,7 @@ from loyalty.web.deps import (
 router = APIRouter(prefix="/pos", tags=["pos"])
 
 Cashier = Annotated[Staff, Depends(require_staff("cashier"))]
+ReadingCashier = Annotated[Staff, Depends(require_staff("cashier", reading=True))]
 KEY_DOC = {"description": "Retries with the same Idempotency-Key get the first answer; required."}
 
 
@@ -46,7 +48,7 @@ def _reply(result: Response) -> JSONResponse:
 
 @router.post("/identify", response_model=IdentifyOut)
 def identify(
-    body: CodeIn, session: SessionDep, clock: ClockDep, settings: SettingsDep, _staff: Cashier
+    body: CodeIn, session: ReadSessionDep, clock: ClockDep, settings: SettingsDep, _staff: ReadingCashier
 ) -> Any:
     """Who is this card? Balance, pending points, tier and the rewards the member can afford now."""
     return service.identify(session, code=body.code, now=clock.now(), settings=settings)

@@ -11,7 +11,14 @@ from loyalty.rewards import service
 from loyalty.rewards.models import Reward, Voucher
 from loyalty.rewards.schemas import RewardAdmin, RewardCreate, RewardPublic, RewardUpdate, VoucherPublic
 from loyalty.staff.models import Staff
-from loyalty.web.deps import ClockDep, CurrentMember, IdempotencyKey, SessionDep, require_staff
+from loyalty.web.deps import (
+    ClockDep,
+    IdempotencyKey,
+    ReadingMember,
+    ReadSessionDep,
+    SessionDep,
+    require_staff,
+)
 
 router = APIRouter(tags=["rewards"])
 
@@ -37,13 +44,13 @@ def voucher_public(session: Session, voucher: Voucher) -> VoucherPublic:
 
 
 @router.get("/rewards", response_model=list[RewardPublic])
-def catalogue(session: SessionDep, clock: ClockDep) -> Any:
+def catalogue(session: ReadSessionDep, clock: ClockDep) -> Any:
     """Rewards on offer now: active, in stock and not past their end date."""
     return [reward_public(r) for r in service.available_rewards(session, now=clock.now())]
 
 
 @router.get("/me/vouchers", response_model=list[VoucherPublic])
-def my_vouchers(session: SessionDep, member: CurrentMember) -> Any:
+def my_vouchers(session: ReadSessionDep, member: ReadingMember) -> Any:
     assert member.id is not None
     return [voucher_public(session, v) for v in service.vouchers_of(session, member_id=member.id)]
 

@@ -189,7 +189,7 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_current_member(session: SessionDep, principal: PrincipalDep) -> Member:
+def _logged_in_member(session: Session, principal: Principal) -> Member:
     if principal.kind != "member":
         raise Forbidden("This needs a member's login.")
     member = session.get(Member, principal.id)
@@ -198,13 +198,24 @@ def get_current_member(session: SessionDep, principal: PrincipalDep) -> Member:
     return member
 
 
+def get_current_member(session: SessionDep, principal: PrincipalDep) -> Member:
+    return _logged_in_member(session, principal)
+
+
+def get_reading_member(session: ReadSessionDep, principal: PrincipalDep) -> Member:
+    return _logged_in_member(session, principal)
+
+
 CurrentMember = Annotated[Member, Depends(get_current_member)]
+# For endpoints that only read, with ReadSessionDep: on SQLite they never queue behind writers.
+ReadingMember = Annotated[Member, Depends(get_reading_member)]
 
 
-def require_staff(*roles: str) -> Callable[..., Staff]:
-    """A dependency that admits active staff with one of `roles` (admins always)."""
+def require_staff(*roles: str, reading: bool = False) -> Callable[..., Staff]:
+    """A dependency that admits active staff with one of `roles` (admins always); `reading`
+    for endpoints that only read, with ReadSessionDep."""
 
-    def dependency(session: SessionDep, principal: PrincipalDep) -> Staff:
+    def admitted(session: Session, principal: Principal) -> Staff:
         if principal.kind != "staff":
             raise Forbidden("This needs a staff login.")
         staff = session.get(Staff, principal.id)
@@ -212,7 +223,13 @@ def require_staff(*roles: str) -> Callable[..., Staff]:
         assert staff is not None
         return staff
 
-    return dependency
+    def for_writers(session: SessionDep, principal: PrincipalDep) -> Staff:
+        return admitted(session, principal)
+
+    def for_readers(session: ReadSessionDep, principal: PrincipalDep) -> Staff:
+        return admitted(session, principal)
+
+    return for_readers if reading else for_writers
 
 
 def CurrentStaff(*roles: str) -> Any:  # noqa: N802 - reads like a type in signatures

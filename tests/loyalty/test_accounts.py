@@ -1,13 +1,10 @@
 """Sign-up, login and the error contract, through the API."""
 
-import threading
-
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from loyalty.clock import FixedClock
 from loyalty.db import Database
-from tests.conftest import login, make_staff
+from tests.conftest import answered_while_writing, login, make_staff
 
 
 def test_signup_then_login_shows_own_account(client: TestClient) -> None:
@@ -56,15 +53,6 @@ def test_a_login_does_not_wait_for_a_writer(
     """Logins only read: one that arrives while a long write transaction holds the database
     (on SQLite, the one writer) is answered at once, not after the writer finishes."""
     email = make_staff(database, clock, "cashier")
-    answers: list[int] = []
-    with database.session() as writing:  # on SQLite this holds the process's writer lock
-        writing.exec(text("UPDATE staff SET active = active"))  # and a write under way
-        form = {"username": email, "password": "staff-password"}
-        login_thread = threading.Thread(
-            target=lambda: answers.append(client.post("/api/v1/auth/token", data=form).status_code)
-        )
-        login_thread.start()
-        login_thread.join(timeout=20)
-        answered_while_writing = list(answers)
-    login_thread.join(timeout=30)
-    assert answered_while_writing == [200]
+    form = {"username": email, "password": "staff-password"}
+    login = answered_while_writing(database, lambda: client.post("/api/v1/auth/token", data=form).status_code)
+    assert login == [200]

@@ -9,6 +9,7 @@ from loyalty.clock import FixedClock
 from loyalty.db import Database
 from loyalty.ledger import service as ledger_service
 from loyalty.settings import Settings
+from tests.conftest import answered_while_writing
 from tests.loyalty import test_pos_support as support
 from tests.loyalty.test_pos_support import key, purchase
 
@@ -284,6 +285,27 @@ def test_a_withdrawn_or_sold_out_reward_does_not_fail_the_purchase(
         "free_coffee"
     ]
     _verify(database)
+
+
+def test_scans_and_members_reading_do_not_wait_for_a_writer(
+    client: TestClient, cashier: dict[str, str], member_headers: dict[str, str], catalogue: None,
+    database: Database,
+) -> None:
+    """A scan at the till (identify) and a member's balance, card, vouchers and consents only
+    read: while another transaction writes (on SQLite: holds the one writer) they still answer."""
+    card = client.get("/api/v1/me/card", headers=member_headers).json()["card_number"]
+    scan = answered_while_writing(
+        database, lambda: client.post("/api/v1/pos/identify", json={"code": card}, headers=cashier)
+    )
+    assert [r.status_code for r in scan] == [200] and scan[0].json()["points"] == 0
+    reads = ("/me", "/me/balance", "/me/history", "/me/card", "/me/card.png", "/me/vouchers", "/me/consents")
+    for path in reads:
+        answered = answered_while_writing(
+            database, lambda p=path: client.get(f"/api/v1{p}", headers=member_headers)
+        )
+        assert [r.status_code for r in answered] == [200], path
+    rewards = answered_while_writing(database, lambda: client.get("/api/v1/rewards"))
+    assert [r.status_code for r in rewards] == [200] and rewards[0].json()
 
 
 def test_walk_in_claims_the_card_online_and_keeps_the_points(
