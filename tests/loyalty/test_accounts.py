@@ -56,3 +56,25 @@ def test_a_login_does_not_wait_for_a_writer(
     form = {"username": email, "password": "staff-password"}
     login = answered_while_writing(database, lambda: client.post("/api/v1/auth/token", data=form).status_code)
     assert login == [200]
+
+
+def test_passwords_hashed_with_earlier_parameters_still_log_in(
+    client: TestClient, database: Database, clock: FixedClock
+) -> None:
+    """New hashes use OWASP's Argon2id configuration; an account hashed with the library's
+    default (before) logs in as before."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+    from sqlalchemy import text
+
+    from loyalty.auth.security import hash_password
+
+    assert hash_password("a password").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    email = make_staff(database, clock, "cashier")
+    earlier = PasswordHash((Argon2Hasher(),)).hash("staff-password")
+    with database.session() as session:
+        update = text("UPDATE staff SET password_hash = :h WHERE email = :e")
+        session.execute(update, {"h": earlier, "e": email})
+    assert login(client, email, "staff-password", scope="staff")["Authorization"].startswith("Bearer ")
+    wrong = client.post("/api/v1/auth/token", data={"username": email, "password": "not-it"})
+    assert wrong.status_code == 401
