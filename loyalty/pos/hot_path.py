@@ -36,37 +36,38 @@ class PurchaseHotPath:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
-        if body is None or not await _answer(scope, body, receive, send):
-            await self.app(scope, _replay(body or b"", receive), send)
+        body, complete = await _read_body(receive)
+        if not complete or not await _answer(scope, body, receive, send):
+            await self.app(scope, _replay(body, complete, receive), send)
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole body, or None if the client left or it is too large for this lane."""
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The body read so far, and whether that is all of it (not when it is too large for this
+    lane or the client left before the end)."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return None
+            return b"".join(chunks), False
         chunk = message.get("body", b"")
         size += len(chunk)
         chunks.append(chunk)
-        if size > MAX_BODY:
-            return None  # what was read is replayed; the rest is still to be received
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            return b"".join(chunks), True
+        if size > MAX_BODY:
+            return b"".join(chunks), False
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """`receive` for the routed app: the body read here first, then the client's own stream."""
+def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
+    """`receive` for the routed app: what was read here first, then the client's own stream."""
     pending = True
 
     async def replayed() -> Message:
         nonlocal pending
         if pending:
             pending = False
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": not complete}
         return await receive()
 
     return replayed

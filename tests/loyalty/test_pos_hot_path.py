@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from loyalty.pos.hot_path import PATH, PurchaseHotPath
+from loyalty.pos.hot_path import MAX_BODY, PATH, PurchaseHotPath
 from tests.loyalty import test_pos_support as support
 from tests.loyalty.test_pos_support import key
 
@@ -131,3 +131,12 @@ def test_both_lanes_answer_errors_alike(
         other = client.post(PATH, content=json.dumps(payload), headers=routed_headers)
         assert (status, json.loads(answer)) == (other.status_code, other.json())
         assert status in (404, 409)
+
+
+def test_a_body_too_large_for_the_lane_reaches_the_routed_endpoint_whole(
+    app: FastAPI, cashier: dict[str, str]
+) -> None:
+    headers = {**cashier, **key(), "Content-Type": "application/json"}
+    chunk = b"x" * (MAX_BODY // 2)
+    routed, status, _ = through_lane(app, headers, [chunk, chunk, chunk, b"end"])
+    assert routed.bodies == [chunk * 3 + b"end"] and status == 299
