@@ -55,9 +55,10 @@ _loop_state: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopGates]" 
 TRANSACTION_THREADS = 128
 # Threads per worker for hot-path transactions: more only queue for the GIL while holding a
 # transaction (and its row locks) open; requests beyond them wait on the event loop instead.
-# Measured on 2 cores (PostgreSQL, 32 tills): 6 threads gave more purchases/s and a lower p99
-# than 128.
-HOT_PATH_THREADS = 8
+# Measured on 2 cores (PostgreSQL on the same machine, 2 workers, 32 tills, runs alternated):
+# 128 threads < 8 (226, 233/s) < 2-4 (231-249/s, p99 225-326 ms vs 298-337 ms). A database
+# across a network, with longer waits per statement, would want more.
+HOT_PATH_THREADS = 3
 
 
 def _loop_gates() -> _LoopGates:
