@@ -20,6 +20,7 @@ log = logging.getLogger("loyalty.db")
 # past this many pages (~80 MB), should the thread ever fall behind.
 CHECKPOINT_BACKSTOP_PAGES = 20_000
 CHECKPOINT_INTERVAL_SECONDS = 0.5
+READER_OVERFLOW = 40
 
 
 class DatabaseBusy(LoyaltyError):
@@ -50,7 +51,8 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine, begin="BEGIN IMMEDIATE", autocheckpoint=self._autocheckpoint)
             if not _in_memory(self.engine):  # in memory: private to its connection, nothing to wait for
-                self._reader = create_engine(url, **kwargs)
+                # Reads run on the request threads (40 by default), as many at once as they like.
+                self._reader = create_engine(url, pool_size=pool_size, max_overflow=READER_OVERFLOW, **kwargs)
                 _configure_sqlite(self._reader, begin="BEGIN", autocheckpoint=self._autocheckpoint)
 
     @contextlib.contextmanager
@@ -148,7 +150,7 @@ def _checkpoint_until(path: str, stop: threading.Event) -> None:
             try:
                 connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             except sqlite3.Error as exc:  # another process's checkpoint, a file being replaced
-                log.warning("WAL checkpoint skipped: %s", exc)
+                log.debug("WAL checkpoint skipped: %s", exc)
     finally:
         connection.close()
 
