@@ -11,6 +11,7 @@ from admin import till
 from admin.pages import login_redirect, page_staff, render, render_error
 from loyalty.reports import service as reports
 from loyalty.staff import service as staff_service
+from loyalty.web.attempts import client_address, failed_attempts
 from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep
 from loyalty.web.pages import STAFF_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
 
@@ -31,14 +32,18 @@ def login_form(request: Request, next: str = "/admin") -> Response:
 def login_submit(
     request: Request,
     session: ReadSessionDep,
+    clock: ClockDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/admin",
 ) -> Response:
     check_csrf(request, STAFF_COOKIE, csrf)
+    attempts, address, now = failed_attempts(request), client_address(request), clock.now()
+    attempts.check(address, now)
     staff = staff_service.authenticate(session, email=email, password=password)
     if staff is None:
+        attempts.failed(address, now)
         return render(
             request,
             "login.html",

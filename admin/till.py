@@ -22,6 +22,7 @@ from loyalty.pos import service as pos_service
 from loyalty.pos.schemas import PurchaseIn, RedemptionIn, ReturnIn
 from loyalty.staff import service as staff_service
 from loyalty.staff.models import Staff
+from loyalty.web.attempts import client_address, failed_attempts
 from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from loyalty.web.pages import (
     STAFF_COOKIE,
@@ -116,6 +117,7 @@ def login_form(request: Request) -> Response:
 def login_submit(
     request: Request,
     session: ReadSessionDep,
+    clock: ClockDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=200)],
     store: Annotated[str, Form(max_length=40)] = "",
@@ -123,9 +125,12 @@ def login_submit(
 ) -> Response:
     check_csrf(request, STAFF_COOKIE, csrf)
     store = store.strip()
+    attempts, address, now = failed_attempts(request), client_address(request), clock.now()
+    attempts.check(address, now)
     staff = staff_service.authenticate(session, email=email, password=password)
     error, status = None, 200
     if staff is None:
+        attempts.failed(address, now)
         error, status = "Email or password is wrong.", 401
     elif staff.role not in TILL_ROLES:
         error, status = "Only cashiers can use the till; this account cannot.", 403

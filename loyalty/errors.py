@@ -7,12 +7,16 @@ class LoyaltyError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, detail: str, *, code: str | None = None, extra: Any = None) -> None:
+    def __init__(
+        self, detail: str, *, code: str | None = None, extra: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(detail)
         self.detail = detail
         if code:
             self.code = code
         self.extra = extra
+        self.headers = headers  # for the response, e.g. Retry-After
 
 
 class InvalidInput(LoyaltyError):
@@ -43,3 +47,8 @@ class Conflict(LoyaltyError):
 class Gone(LoyaltyError):
     status = 410
     code = "gone"
+
+
+class TooManyRequests(LoyaltyError):
+    status = 429
+    code = "too_many_requests"

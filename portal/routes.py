@@ -12,6 +12,7 @@ from loyalty.errors import LoyaltyError
 from loyalty.ledger import service as ledger_service
 from loyalty.members import service as member_service
 from loyalty.members.links import EMAIL_CONFIRM_AUDIENCE, read_link_token
+from loyalty.web.attempts import client_address, failed_attempts
 from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from loyalty.web.pages import MEMBER_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
 from portal import consent_pages
@@ -52,13 +53,17 @@ def login_form(request: Request) -> Response:
 def login_submit(
     request: Request,
     session: ReadSessionDep,
+    clock: ClockDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, MEMBER_COOKIE, csrf)
+    attempts, address, now = failed_attempts(request), client_address(request), clock.now()
+    attempts.check(address, now)
     member = member_service.authenticate(session, email=email, password=password)
     if member is None or member.id is None:
+        attempts.failed(address, now)
         return render(
             request, "login.html", status_code=401, error="Email or password is wrong.", email=email
         )

@@ -2,13 +2,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from loyalty.auth.security import access_token
 from loyalty.errors import NotAuthenticated
 from loyalty.members import service as member_service
 from loyalty.staff import service as staff_service
+from loyalty.web.attempts import client_address, failed_attempts
 from loyalty.web.deps import ClockDep, ReadSessionDep, SettingsDep
 
 router = APIRouter(tags=["auth"])
@@ -16,6 +17,7 @@ router = APIRouter(tags=["auth"])
 
 @router.post("/auth/token")
 def login(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: ReadSessionDep,
     settings: SettingsDep,
@@ -28,6 +30,8 @@ def login(
     """
     wanted = set(form.scopes)
     now = clock.now()
+    attempts, address = failed_attempts(request), client_address(request)
+    attempts.check(address, now)
     if "member" not in wanted:
         staff = staff_service.authenticate(session, email=form.username, password=form.password)
         if staff is not None:
@@ -38,6 +42,7 @@ def login(
         if member is not None:
             token = access_token(settings, subject=f"member:{member.id}", role="member", now=now)
             return _token_response(settings, token, "member", "member")
+    attempts.failed(address, now)
     raise NotAuthenticated("Email or password is wrong.", code="invalid_credentials")
 
 

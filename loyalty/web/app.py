@@ -15,6 +15,7 @@ from loyalty.db import Database, get_database
 from loyalty.pos.hot_path import PurchaseHotPath
 from loyalty.settings import Settings, get_settings
 from loyalty.web.api import api_router
+from loyalty.web.attempts import FailedAttempts
 from loyalty.web.errors import install_error_handlers
 
 log = logging.getLogger("loyalty")
@@ -82,6 +83,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.database = database or get_database(settings)
     app.state.html_error_renderers = []
+    app.state.failed_attempts = FailedAttempts()
     install_error_handlers(app)
     app.add_middleware(PurchaseHotPath)
     app.include_router(api_router, prefix="/api/v1")

@@ -65,7 +65,10 @@ def domain_error_response(request: Request, exc: LoyaltyError) -> Response:
     fields = None
     if exc.extra is not None:
         fields = {"diagnostics" if exc.code == "compile_error" else "extra": exc.extra}
-    return error_response(request, exc.status, exc.code, exc.detail, fields)
+    response = error_response(request, exc.status, exc.code, exc.detail, fields)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
 
 
 def pool_exhausted_response(request: Request, exc: SQLAlchemyTimeoutError) -> Response:
