@@ -114,9 +114,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 async def get_read_session(request: Request) -> AsyncIterator[Session]:
-    """A session for requests that only read (logins): no writer queue on SQLite, and nothing
-    it does is committed. Opening one never waits, so it happens on the event loop; so does
-    closing on SQLite (a rollback in process), while PostgreSQL's is a round trip: a thread's."""
+    """A session for requests that only read (logins, the till's scan, members' own reads): no
+    writer queue on SQLite, and nothing it does is committed. Opening one never waits, so it
+    happens on the event loop; so does closing on SQLite (a rollback in process), while
+    PostgreSQL's is a round trip: a thread's."""
     database: Database = request.app.state.database
     transaction = database.read_session()
     session = transaction.__enter__()
