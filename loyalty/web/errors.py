@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -76,6 +77,24 @@ def pool_exhausted_response(request: Request, exc: SQLAlchemyTimeoutError) -> Re
     return error_response(request, 503, "database_busy", "The database is busy; please retry.")
 
 
+def database_unavailable_response(request: Request, exc: DBAPIError) -> Response:
+    """The database went away (restart, failover, network) or stayed locked: the client may retry
+    (every till mutation is idempotent). One line in the log, not a traceback per request."""
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path,
+        str(exc.orig or exc).splitlines()[0] if str(exc.orig or exc) else type(exc).__name__,
+    )  # fmt: skip
+    response = error_response(
+        request, 503, "database_unavailable", "The database cannot be reached just now; please retry."
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def _unavailable(exc: Exception) -> bool:
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
 def unexpected_error_response(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500, "internal_error", "Something went wrong on our side.")
@@ -87,6 +106,8 @@ def exception_response(request: Request, exc: Exception) -> Response:
         return domain_error_response(request, exc)
     if isinstance(exc, SQLAlchemyTimeoutError):
         return pool_exhausted_response(request, exc)
+    if isinstance(exc, DBAPIError) and _unavailable(exc):
+        return database_unavailable_response(request, exc)
     return unexpected_error_response(request, exc)
 
 
@@ -110,6 +131,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SQLAlchemyTimeoutError)
     async def _pool_exhausted(request: Request, exc: SQLAlchemyTimeoutError) -> Response:
         return pool_exhausted_response(request, exc)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> Response:
+        if _unavailable(exc):
+            return database_unavailable_response(request, exc)
+        return unexpected_error_response(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

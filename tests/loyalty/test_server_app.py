@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from loyalty.clock import FixedClock
 from loyalty.db import CHECKPOINT_BACKSTOP_PAGES, CHECKPOINT_INTERVAL_SECONDS, Database
 from loyalty.program import service as program_service
 from loyalty.settings import Settings
@@ -71,3 +72,31 @@ def test_sqlite_checkpoints_run_beside_the_writers(
         assert path.stat().st_size > before
     with database.session() as session:  # stopped with the app: commits checkpoint again
         assert session.exec(text("PRAGMA wal_autocheckpoint")).one()[0] == 1000
+
+
+def test_an_unreachable_database_answers_503_with_retry_after(
+    settings: Settings, clock: FixedClock
+) -> None:
+    """A database restart or failover must not look like a bug: the till and the member get 503
+    `database_unavailable` with Retry-After (their requests are safe to retry), never a 500."""
+    from loyalty.auth.security import access_token
+    from loyalty.web.app import create_app
+
+    gone = Database("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")  # nothing listens on port 1
+    try:
+        with TestClient(create_app(settings, clock=clock, database=gone)) as client:
+            cashier = access_token(settings, subject="staff:1", role="cashier", now=clock.now())
+            member = access_token(settings, subject="member:1", role="member", now=clock.now())
+            till = {"Authorization": f"Bearer {cashier}", "Idempotency-Key": "k-1"}
+            body = {"code": "7000000000000", "receipt_id": "r-1", "store": "s1", "total": "1.00"}
+            answers = [
+                client.post("/api/v1/pos/purchases", json=body, headers=till),  # the lane before routing
+                client.post("/api/v1/pos/identify", json={"code": "7000000000000"}, headers=till),
+                client.get("/api/v1/me/balance", headers={"Authorization": f"Bearer {member}"}),
+            ]
+            for answer in answers:
+                assert answer.status_code == 503, answer.text
+                assert answer.json()["error"] == "database_unavailable"
+                assert answer.headers["Retry-After"] == "1"
+    finally:
+        gone.dispose()
