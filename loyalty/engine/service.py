@@ -207,14 +207,10 @@ def apply_effects(
     budgets = budgets_of(program)
     award_rows = []
     for effect in effects:
-        points = int(effect.points)
-        if points > 0 and effect.rule in budgets:
-            points = repository.take_budget(
-                session, rule=effect.rule, points=points, budget=budgets[effect.rule]
-            )
-            if points <= 0 and not effect.reward:
-                outcome.budget_reached.append({"rule": effect.rule, "why": "budget reached"})
-                continue
+        points = budgeted_points(session, effect=effect, budgets=budgets)
+        if points <= 0 < int(effect.points) and not effect.reward:
+            outcome.budget_reached.append({"rule": effect.rule, "why": "budget reached"})
+            continue
         why = effect.why
         entry_id = None
         if points > 0:
@@ -260,6 +256,15 @@ def apply_effects(
         outcome.effects.append({"rule": effect.rule, "points": points, "reward": reward, "why": why})
         outcome.points += points
     repository.insert_awards(session, award_rows)
+
+
+def budgeted_points(session: Session, *, effect: Any, budgets: dict[str, int]) -> int:
+    """The points an effect may give: a rule with a budget takes them from it, so it gives
+    fewer, then none, once the budget runs out (only a budget lowers an effect's points)."""
+    points = int(effect.points)
+    if points > 0 and effect.rule in budgets:
+        return repository.take_budget(session, rule=effect.rule, points=points, budget=budgets[effect.rule])
+    return points
 
 
 def grant_reward(

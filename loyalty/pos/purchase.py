@@ -15,7 +15,6 @@ from typing import Any
 from sqlmodel import Session
 
 from loyalty.cards import service as cards_service
-from loyalty.engine import repository as engine_repository
 from loyalty.engine import service as engine_service
 from loyalty.errors import Conflict, InvalidInput, LoyaltyError
 from loyalty.idempotency import service as idempotency
@@ -187,13 +186,9 @@ def _apply(
     booked: list[dict[str, Any]] = []
     at = raw.time(now)
     for effect in effects:
-        points = int(effect.points)
-        if points > 0 and effect.rule in budgets:
-            points = engine_repository.take_budget(
-                session, rule=effect.rule, points=points, budget=budgets[effect.rule]
-            )
-            if points <= 0 and not effect.reward:
-                continue  # budget reached
+        points = engine_service.budgeted_points(session, effect=effect, budgets=budgets)
+        if points <= 0 < int(effect.points) and not effect.reward:
+            continue  # budget reached
         why = effect.why
         earn = None
         if points > 0:
