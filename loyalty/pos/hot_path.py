@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loyalty.errors import LoyaltyError
+from loyalty.pos.endpoints import book  # the routed endpoint's own function
 from loyalty.pos.schemas import PurchaseIn
 from loyalty.web.deps import principal_from_token
 from loyalty.web.errors import exception_response
@@ -75,8 +76,6 @@ def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
 
 async def _answer(scope: Scope, body: bytes, receive: Receive, send: Send) -> bool:
     """Book and answer the purchase; False (nothing sent) if the request is not well formed."""
-    from loyalty.pos.endpoints import book  # the routed endpoint's own function
-
     headers = _headers(scope)
     token = headers.get(b"authorization", b"")
     key = headers.get(b"idempotency-key")

@@ -81,10 +81,9 @@ def database_unavailable_response(request: Request, exc: DBAPIError) -> Response
     """The database went away (restart, failover, network), stayed locked or broke off the
     transaction (deadlock, serialization): the client may retry
     (every till mutation is idempotent). One line in the log, not a traceback per request."""
-    log.warning(
-        "database unavailable on %s %s: %s", request.method, request.url.path,
-        str(exc.orig or exc).splitlines()[0] if str(exc.orig or exc) else type(exc).__name__,
-    )  # fmt: skip
+    message = str(exc.orig or exc).strip()
+    first_line = message.splitlines()[0] if message else type(exc).__name__
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, first_line)
     response = error_response(
         request, 503, "database_unavailable", "The database is unavailable or busy just now; please retry."
     )
