@@ -8,7 +8,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from . import ast as A
-from .runtime import History, Result
+from .runtime import History, Result, parse_at, shift
 from .unparse import literal_text, unparse
 
 
@@ -124,6 +124,9 @@ class Program:
         self._rules_by_event: dict[str, list[RuleInfo]] = {}
         for rule in rules:
             self._rules_by_event.setdefault(rule.event or "", []).append(rule)
+        # (function, amount, unit) of every history figure the rules and tiers may read, e.g.
+        # ("spent", 90, "days"): callers may fetch them together, before evaluating.
+        self.history_figures: frozenset[tuple[str, int, str]] = frozenset()
         self._evaluate = None
         self._tier_function = None
         self._checked = None
@@ -134,6 +137,13 @@ class Program:
     def evaluate(self, event: dict, history: History | None = None) -> Result:
         """Effects of one event (shaped like a line of EVENTS.jsonl); see RULES.md."""
         return self._evaluate(event, history)
+
+    def history_windows(self, at: datetime | str) -> list[tuple[str, datetime, datetime]]:
+        """(function, start, end) of each of history_figures for an event at `at`: the windows
+        evaluate() asks its History for, to fetch them all at once beforehand."""
+        local = parse_at(at, self.tz)
+        return [(func, shift(local, -amount, unit), local)
+                for func, amount, unit in sorted(self.history_figures)]
 
     def compute_tier(self, member_id: str, at: datetime | str, history: History | None,
                      *, member: dict | None = None) -> str | None:

@@ -129,9 +129,11 @@ def _book(
             )
         return json.loads(earlier[1]), sql.Bookings()
     fields = sorted(program.read_fields) if program is not None else []
-    member.tier, member.available, member.pending, consents, values = sql.member_state(
-        raw, member_id=member.id, at=at, fields=fields
-    )
+    windows = program.history_windows(now) if program is not None else []
+    member.tier, member.available, member.pending, consents, values, figured = sql.member_state(
+        raw, member_id=member.id, at=at, fields=fields,
+        figures=[(function, raw.time(start), raw.time(end)) for function, start, end in windows],
+    )  # fmt: skip
     context = (
         engine_service.context_of(
             member_id=member.id, tier=member.tier, points=member.available - member.debt,
@@ -149,7 +151,8 @@ def _book(
     ))  # fmt: skip
     effects: list[dict[str, Any]] = []
     if program is not None:
-        history = sql.History(session, raw, member_id=member.id, at=now, amount_cents=amount)
+        known = dict(zip(windows, figured, strict=True))
+        history = sql.History(session, raw, member_id=member.id, at=now, amount_cents=amount, known=known)
         event = {"id": key, "type": "purchase", "at": now, "member": context, "purchase": data}
         result = program.evaluate(event, history)
         effects = _apply(session, raw, bookings, member=member, program=program, effects=result.effects,

@@ -9,7 +9,7 @@ repositories write and read. The tables stay owned by their domains; this module
 what their services would have written for a purchase (tests compare the two).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -174,10 +174,12 @@ _STATE = (
 
 
 def member_state(
-    raw: Raw, *, member_id: int, at: Any, fields: list[str]
-) -> tuple[str | None, int, int, set[str], list[tuple[str, str, str]]]:
+    raw: Raw, *, member_id: int, at: Any, fields: list[str], figures: Sequence[tuple[str, Any, Any]] = ()
+) -> tuple[str | None, int, int, set[str], list[tuple[str, str, str]], list[int]]:
     """After the lock: (tier, available lot points, pending lot points, active consent purposes,
-    (field, kind, stored value) of the member's values of `fields`)."""
+    (field, kind, stored value) of the member's values of `fields`, the value of each history
+    figure (function, start, end) in `figures`) in one statement: the rules' history reads
+    come with the member's state instead of a round trip each."""
     sql = _STATE
     params: tuple[Any, ...] = (at, at, at, member_id, member_id)
     if fields:
@@ -187,17 +189,24 @@ def member_state(
             f" WHERE member_id = ? AND field IN ({marks})"
         )
         params += (member_id, *fields)
+    for number, (function, start, end) in enumerate(figures):
+        sql += f" UNION ALL SELECT 'h', '{number}', CAST(({_FIGURES[function]}) AS TEXT), ''"
+        window = (member_id, start, end)
+        params += window + window if function == "earned_points" else window
     tier, available, pending = None, 0, 0
     consents: set[str] = set()
     values: list[tuple[str, str, str]] = []
+    figured = [0] * len(figures)
     for kind, name, first, second in raw.rows(sql, params):
         if kind == "s":
             tier, available, pending = name, int(first), int(second)
         elif kind == "c":
             consents.add(name)
+        elif kind == "h":
+            figured[int(name)] = int(first)
         else:
             values.append((name, first, second))
-    return tier, available, pending, consents, values
+    return tier, available, pending, consents, values, figured
 
 
 _EVENT_COLUMNS = (
@@ -320,6 +329,11 @@ EARNED_POINTS = (
 )
 
 
+# The history functions' statements, by the rules language's name (all take member, start, end;
+# earned_points twice).
+_FIGURES = {"purchases": PURCHASE_COUNT, "spent": SPENT_CENTS, "earned_points": EARNED_POINTS}
+
+
 def rule_usage_sql(start: bool, end: bool) -> str:
     return _RULE_USAGE + (" AND occurred_at >= ?" if start else "") + (" AND occurred_at < ?" if end else "")
 
@@ -330,14 +344,27 @@ class History(DatabaseHistory):
 
     The purchase's own event is written with the other writes after evaluation, so purchases()
     and spent() add it here, as the database would count it had it been written first.
+    `known` holds figures read beforehand with the member's state ((function, start, end) ->
+    the database's value); any other window is read when asked for.
     """
 
     def __init__(
-        self, session: Session, raw: Raw, *, member_id: int, at: datetime, amount_cents: int
+        self,
+        session: Session,
+        raw: Raw,
+        *,
+        member_id: int,
+        at: datetime,
+        amount_cents: int,
+        known: dict[tuple[str, datetime, datetime], int] | None = None,
     ) -> None:
         super().__init__(session)
         self.raw = raw
         self.current = (str(member_id), at, amount_cents)
+        self.known = known or {}
+        for (function, start, end), value in self.known.items():
+            if function == "earned_points":  # remembered, and kept current by credited()
+                self._earned[str(member_id), start, end] = value
 
     def _counts_current(self, member_id: str, start: datetime, end: datetime) -> bool:
         member, at, _ = self.current
@@ -359,21 +386,24 @@ class History(DatabaseHistory):
         row = self.raw.one(BUDGET_USED, (rule,))
         return int(row[0]) if row else 0
 
-    def purchases(self, member_id: str, start: datetime, end: datetime) -> int:
+    def _read(self, function: str, member_id: str, start: datetime, end: datetime) -> int:
+        if member_id == self.current[0]:
+            known = self.known.get((function, start, end))
+            if known is not None:
+                return known
         raw = self.raw
-        row = raw.one(PURCHASE_COUNT, (int(member_id), raw.time(start), raw.time(end)))
-        return (int(row[0]) if row else 0) + self._counts_current(member_id, start, end)
+        window = (int(member_id), raw.time(start), raw.time(end))
+        row = raw.one(_FIGURES[function], window + window if function == "earned_points" else window)
+        return int(row[0]) if row else 0
+
+    def purchases(self, member_id: str, start: datetime, end: datetime) -> int:
+        return self._read("purchases", member_id, start, end) + self._counts_current(member_id, start, end)
 
     def spent(self, member_id: str, start: datetime, end: datetime) -> Decimal:
-        raw = self.raw
-        row = raw.one(SPENT_CENTS, (int(member_id), raw.time(start), raw.time(end)))
-        cents = int(row[0]) if row else 0
+        cents = self._read("spent", member_id, start, end)
         if self._counts_current(member_id, start, end):
             cents += self.current[2]
         return Decimal(cents) / 100
 
     def _earned_total(self, member_id: int, start: datetime, end: datetime) -> int:
-        raw = self.raw
-        window = (member_id, raw.time(start), raw.time(end))
-        row = raw.one(EARNED_POINTS, window + window)
-        return int(row[0]) if row else 0
+        return self._read("earned_points", str(member_id), start, end)

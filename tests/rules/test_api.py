@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import rules
 from loyalty.cli.rules_cmd import app
-from tests.rules.helpers import purchase
+from tests.rules.helpers import HEADER, purchase
 
 DATA = Path(__file__).parent / "data"
 CAFE = (DATA / "cafe.rules").read_text()
@@ -174,3 +174,48 @@ def test_cli_test_runs_the_cases_beside_the_rules(tmp_path):
     (tmp_path / "cafe.tests.json").write_text(json.dumps(cases[:1]))
     result = runner.invoke(app, ["test", str(rules_file)])
     assert (result.exit_code, result.output.splitlines()[-1]) == (0, "1 passed, 0 failed")
+
+
+def test_history_windows_are_the_windows_evaluation_reads():
+    """A caller may fetch history_windows(at) before evaluating (the till does, in one
+    statement): they must be exactly the windows the rules and tiers then ask for."""
+    program = rules.compile_program(HEADER + """
+rule regular "Regulars"
+  on purchase
+  purpose loyalty
+  when purchases(30 days) >= 1 and spent(3 months) >= 1 EUR
+  award 5 points
+end
+rule yearly "A good year"
+  on purchase
+  purpose loyalty
+  when earned_points(1 years) >= 0
+  award 1 point
+end
+""")
+    assert program.history_figures == {
+        ("purchases", 30, "days"), ("spent", 3, "months"), ("earned_points", 1, "years"),
+        ("earned_points", 365, "days"),
+    }
+
+    asked: list[tuple[str, object, object]] = []
+
+    class Recording(rules.MemoryHistory):
+        def purchases(self, member_id, start, end):
+            asked.append(("purchases", start, end))
+            return 1
+
+        def spent(self, member_id, start, end):
+            asked.append(("spent", start, end))
+            return super().spent(member_id, start, end) + 5
+
+        def earned_points(self, member_id, start, end):
+            asked.append(("earned_points", start, end))
+            return 0
+
+    at = "2026-03-29T12:00:00+02:00"  # the day summer time begins in Berlin
+    history = Recording("Europe/Berlin")
+    result = program.evaluate(purchase(at=at), history)
+    program.compute_tier("m1", at, history)
+    assert [e.rule for e in result.effects] == ["regular", "yearly"]
+    assert set(asked) == set(program.history_windows(at))
