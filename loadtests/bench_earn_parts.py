@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 
 from loyalty.cli.seed_cmd import card_number_for
 from loyalty.db import Database
-from loyalty.pos import purchase_sql
+from loyalty.pos.raw import Raw
 
 CATALOGUE = (
     ("latte", "coffee", "3.40"),
@@ -324,12 +324,12 @@ def hot_path_plans(database: Database, book_one: Any) -> list[tuple[str, str, bo
 
     event.listen(database.engine, "before_cursor_execute", capture)
     # The till's purchase runs its own statements on the DBAPI connection.
-    purchase_sql.Raw.trace = lambda sql, parameters: capture(None, None, sql, parameters, None, False)
+    Raw.trace = lambda sql, parameters: capture(None, None, sql, parameters, None, False)
     try:
         book_one()
     finally:
         event.remove(database.engine, "before_cursor_execute", capture)
-        purchase_sql.Raw.trace = None
+        Raw.trace = None
     plans = []
     seen = set()
     raw = database.engine.raw_connection()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from loyalty.consent import confirmation
 from loyalty.consent import service as consent_service
 from loyalty.errors import LoyaltyError
 from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
@@ -41,7 +42,7 @@ def confirm_page(
     token: Annotated[str, Query(max_length=4000)] = "",
 ) -> Response:
     try:
-        link = consent_service.read_confirmation(session, settings=settings, token=token, now=clock.now())
+        link = confirmation.read_confirmation(session, settings=settings, token=token, now=clock.now())
     except LoyaltyError as error:
         return _problem(request, error)
     return templates.TemplateResponse(
@@ -60,7 +61,7 @@ def confirm(
     token: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     try:
-        link = consent_service.read_confirmation(session, settings=settings, token=token, now=clock.now())
+        link = confirmation.read_confirmation(session, settings=settings, token=token, now=clock.now())
         consent_service.confirm(
             session, settings=settings, token=token, now=clock.now(), evidence=_evidence(request)
         )

@@ -2,7 +2,7 @@
 
 import typer
 
-from loyalty.consent import service as consent_service
+from loyalty.consent import views as consent_views
 from loyalty.db import Database, get_database
 from loyalty.settings import get_settings
 
@@ -22,7 +22,7 @@ def verify(
     """Recompute every hash chain; exit 1 and name the first broken event."""
     database = Database(database_url) if database_url else get_database(get_settings())
     with database.session() as session:
-        broken, checked = consent_service.verify(session, member_id=member)
+        broken, checked = consent_views.verify(session, member_id=member)
     if broken is not None:
         typer.echo(f"BROKEN at {broken}", err=True)
         raise typer.Exit(1)

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from loyalty.audit import service as audit_service
-from loyalty.consent import receipts, service
+from loyalty.consent import receipts, service, views
 from loyalty.consent.models import ConsentEvent
 from loyalty.consent.schemas import (
     ConsentChangePublic,
@@ -42,7 +42,7 @@ def evidence_of(request: Request) -> service.Evidence:
 def my_consents(member: ReadingMember, session: ReadSessionDep) -> Any:
     """Every purpose of the programme with your choice (per channel where it has channels)."""
     assert member.id is not None
-    return service.consents_view(session, member_id=member.id)
+    return views.consents_view(session, member_id=member.id)
 
 
 @router.put("/me/consents/{purpose}", response_model=ConsentChangePublic)
@@ -75,7 +75,7 @@ def set_my_consent(
     if change.pending:
         outbox_service.deliver_after_commit(session, database, settings, now)
     view = next(
-        item for item in service.consents_view(session, member_id=member.id) if item["purpose"] == purpose
+        item for item in views.consents_view(session, member_id=member.id) if item["purpose"] == purpose
     )
     return {"consent": view, "pending_channels": [e.channel for e in change.pending], "points": change.points}
 
@@ -129,7 +129,7 @@ def member_consent_history(
 ) -> Any:
     """A member's full consent history with its hash chain, verified now (proof under Art. 7(1))."""
     member_service.get_member(session, member_id)
-    broken, _ = service.verify(session, member_id=member_id)
+    broken, _ = views.verify(session, member_id=member_id)
     audit_service.record(
         session,
         actor=f"staff:{staff.id}",
@@ -142,5 +142,5 @@ def member_consent_history(
         member_id=member_id,
         verified=broken is None,
         broken=str(broken) if broken else None,
-        events=[event_public(e) for e in service.history(session, member_id=member_id)],
+        events=[event_public(e) for e in views.history(session, member_id=member_id)],
     )

@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 import rules
 from loyalty.consent import repository
-from loyalty.consent.chain import GENESIS, Break, ChainChecker, compute_hash
+from loyalty.consent.chain import GENESIS, compute_hash
+from loyalty.consent.confirmation import mail_confirmation, read_confirmation
 from loyalty.consent.models import (
     GRANTED,
     NO_CHANNEL,
@@ -21,13 +22,10 @@ from loyalty.consent.models import (
     ConsentState,
 )
 from loyalty.errors import Conflict, Gone, InvalidInput, NotFound
-from loyalty.members.links import read_link_token, sign_link_token
 from loyalty.members.models import Member
-from loyalty.outbox import service as outbox_service
 from loyalty.program import service as program_service
 from loyalty.settings import Settings
 
-CONFIRM_AUDIENCE = "loyalty-consent-confirm"
 METHODS = ("opt-in", "double opt-in", "imported")
 SOURCES = ("portal", "till", "api", "import")
 # Channels that write to the member's email address are confirmed by a mailed link first.
@@ -223,7 +221,7 @@ def set_consent(
                     change.events.append(pending)
                 assert pending is not None
                 change.pending.append(pending)
-                _mail_confirmation(
+                mail_confirmation(
                     session,
                     settings=settings,
                     member=member,
@@ -272,70 +270,6 @@ def _reward(session: Session, *, event: ConsentEvent, now: datetime) -> int:
     return int(outcome.points)
 
 
-def _mail_confirmation(
-    session: Session,
-    *,
-    settings: Settings,
-    member: Member,
-    info: rules.PurposeInfo,
-    event: ConsentEvent,
-    link_base: str,
-    now: datetime,
-) -> None:
-    token = sign_link_token(
-        settings,
-        audience=CONFIRM_AUDIENCE,
-        subject=str(member.id),
-        now=now,
-        claims={"evt": event.id, "purpose": event.purpose, "channel": event.channel},
-    )
-    link = f"{link_base.rstrip('/')}/consents/confirm?token={token}"
-    assert member.email
-    outbox_service.queue_mail(
-        session,
-        now=now,
-        to=member.email,
-        member_id=member.id,
-        subject=f"Please confirm: {info.title}",
-        body=(
-            f"Hello{' ' + member.display_name if member.display_name else ''},\n\n"
-            f'you asked to receive "{info.title}" by {event.channel}.\n{info.text or ""}\n\n'
-            f"Please confirm on this page (valid for {settings.double_opt_in_hours} hours):\n\n{link}\n\n"
-            "If this was not you, ignore this mail and nothing will be sent to you.\n"
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class PendingConfirmation:
-    member_id: int
-    event_id: int
-    purpose: str
-    channel: str
-    title: str
-
-
-def read_confirmation(
-    session: Session, *, settings: Settings, token: str, now: datetime
-) -> PendingConfirmation:
-    """What a confirmation link would confirm (read only: fetching a link changes nothing)."""
-    claims = read_link_token(settings, token, audience=CONFIRM_AUDIENCE, now=now)
-    purpose, channel = str(claims.get("purpose", "")), str(claims.get("channel", ""))
-    info = next((p for p in _purposes(session) if p.name == purpose), None)
-    return PendingConfirmation(
-        member_id=int(claims["sub"]),
-        event_id=int(claims.get("evt", 0)),
-        purpose=purpose,
-        channel=channel,
-        title=info.title if info else purpose,
-    )
-
-
-def _purposes(session: Session) -> list[rules.PurposeInfo]:
-    published = program_service.current(session)
-    return list(published.program.purposes) if published else []
-
-
 def confirm(
     session: Session, *, settings: Settings, token: str, now: datetime, evidence: Evidence | None = None
 ) -> ConsentEvent:
@@ -366,54 +300,3 @@ def confirm(
     )
     _reward(session, event=event, now=now)
     return event
-
-
-def api_state(row: ConsentState | None) -> str:
-    if row is None or row.state == REFUSED:
-        return "none"
-    return row.state
-
-
-def consents_view(session: Session, *, member_id: int) -> list[dict[str, Any]]:
-    """Every purpose of the published program with the member's state, per channel where it has any."""
-    published = program_service.current(session)
-    if published is None:
-        return []
-    states = {(row.purpose, row.channel): row for row in repository.states_of(session, member_id)}
-    items = []
-    for info in published.program.purposes:
-        rows = [states.get((info.name, ch)) for ch in (info.channels or [NO_CHANNEL])]
-        channel_states = {ch: api_state(states.get((info.name, ch))) for ch in info.channels}
-        overall = (
-            api_state(rows[0])
-            if not info.channels
-            else next((s for s in (GRANTED, PENDING, WITHDRAWN) if s in channel_states.values()), "none")
-        )
-        seen = [r.notice_version for r in rows if r is not None and r.state in (GRANTED, PENDING)]
-        items.append(
-            {
-                "purpose": info.name,
-                "title": info.title,
-                "text": info.text or "",
-                "basis": info.basis,
-                "notice_version": published.notice_versions.get(info.name, "1"),
-                "state": overall,
-                "channels": channel_states,
-                "consented_notice_version": seen[0] if seen else None,
-            }
-        )
-    return items
-
-
-def history(session: Session, *, member_id: int) -> list[ConsentEvent]:
-    return repository.events_of(session, member_id)
-
-
-def verify(session: Session, *, member_id: int | None = None) -> tuple[Break | None, int]:
-    """The first break in the chains (one member's, or all), and how many events were checked."""
-    checker = ChainChecker()
-    for event in repository.all_events(session, member_id):
-        problem = checker.feed(event)
-        if problem:
-            return problem, checker.checked
-    return checker.finish(repository.all_heads(session, member_id)), checker.checked

@@ -35,8 +35,6 @@ class LedgerEntry(SQLModel, table=True):
         UniqueConstraint("member_id", "idempotency_key", name="uq_ledger_member_key"),
         Index("ix_ledger_member_id", "member_id", "id"),
         Index("ix_ledger_member_kind", "member_id", "kind"),
-        Index("ix_ledger_member_rule_occurred", "member_id", "rule", "occurred_at"),
-        Index("ix_ledger_rule_kind", "rule", "kind"),
         Index("ix_ledger_reference", "reference"),
         Index("ix_ledger_reverses", "reverses_id"),
         Index(

@@ -264,28 +264,6 @@ def over_reversed_earns(session: Session) -> list[tuple[int, int, int]]:
     return [(int(i), int(p), int(r)) for i, p, r in rows]
 
 
-def rule_usage(
-    session: Session, *, member_id: int, rule: str, start: datetime, end: datetime
-) -> tuple[int, int]:
-    row = session.exec(
-        select(func.count(), func.coalesce(func.sum(E.points), 0)).where(  # type: ignore[call-overload]
-            E.member_id == member_id,
-            E.rule == rule,
-            E.kind == EntryKind.earn,
-            E.occurred_at >= start,
-            E.occurred_at < end,
-        )
-    ).one()
-    return int(row[0]), int(row[1])
-
-
-def rule_points_total(session: Session, *, rule: str) -> int:
-    total = session.exec(
-        select(func.coalesce(func.sum(E.points), 0)).where(E.rule == rule, E.kind == EntryKind.earn)
-    ).one()
-    return int(total)
-
-
 def earned_points(session: Session, *, member_id: int, start: datetime, end: datetime) -> int:
     """Earn points by occurred_at in [start, end), minus reversals of those same earns.
 

@@ -377,18 +377,6 @@ def ledger_counts(session: Session) -> tuple[int, int]:
     return repository.counts(session)
 
 
-def rule_usage(
-    session: Session, *, member_id: int, rule: str, start: datetime, end: datetime
-) -> tuple[int, int]:
-    """(times fired, points awarded) by `rule` for the member, by occurred_at in [start, end)."""
-    return repository.rule_usage(session, member_id=member_id, rule=rule, start=start, end=end)
-
-
-def rule_points_total(session: Session, *, rule: str) -> int:
-    """Points ever awarded by `rule` across all members (for budgets; reversals not netted)."""
-    return repository.rule_points_total(session, rule=rule)
-
-
 def earned_points(session: Session, *, member_id: int, start: datetime, end: datetime) -> int:
     """Points earned by occurred_at in [start, end), net of later reversals of those earns."""
     return repository.earned_points(session, member_id=member_id, start=start, end=end)

@@ -22,6 +22,8 @@ from loyalty.idempotency.service import Response, request_hash
 from loyalty.ledger import service as ledger_service
 from loyalty.ledger.models import EntryStatus
 from loyalty.pos import purchase_sql as sql
+from loyalty.pos.purchase_history import History
+from loyalty.pos.raw import Raw
 from loyalty.pos.schemas import PurchaseIn, money_text
 from loyalty.profiling.values import from_stored
 from loyalty.program import service as program_service
@@ -62,7 +64,7 @@ def book_purchase(
         raise InvalidInput(
             "An idempotency key of 1 to 200 characters is required.", code="idempotency_key_required"
         )
-    raw = sql.Raw(session)
+    raw = Raw(session)
     digest = request_hash(body.model_dump(mode="json"))
     try:
         scanned: cards_service.ScannedCode | None = cards_service.parse_code(
@@ -93,7 +95,7 @@ def book_purchase(
 
 def _book(
     session: Session,
-    raw: sql.Raw,
+    raw: Raw,
     *,
     body: PurchaseIn,
     member_row: tuple[Any, ...],
@@ -152,7 +154,7 @@ def _book(
     effects: list[dict[str, Any]] = []
     if program is not None:
         known = dict(zip(windows, figured, strict=True))
-        history = sql.History(session, raw, member_id=member.id, at=now, amount_cents=amount, known=known)
+        history = History(session, raw, member_id=member.id, at=now, amount_cents=amount, known=known)
         event = {"id": key, "type": "purchase", "at": now, "member": context, "purchase": data}
         result = program.evaluate(event, history)
         effects = _apply(session, raw, bookings, member=member, program=program, effects=result.effects,
@@ -173,7 +175,7 @@ def _book(
 
 def _apply(
     session: Session,
-    raw: sql.Raw,
+    raw: Raw,
     bookings: sql.Bookings,
     *,
     member: _Member,
@@ -182,7 +184,7 @@ def _apply(
     key: str,
     reference: str,
     now: datetime,
-    history: sql.History,
+    history: History,
 ) -> list[dict[str, Any]]:
     """Book each effect: budget, earn lot (debt repaid first), voucher, award row."""
     budgets = engine_service.budgets_of(program)
@@ -214,7 +216,7 @@ def _apply(
 
 
 def _earn(
-    raw: sql.Raw,
+    raw: Raw,
     member: _Member,
     program: Any,
     effect: Any,

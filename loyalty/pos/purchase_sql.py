@@ -9,82 +9,12 @@ repositories write and read. The tables stay owned by their domains; this module
 what their services would have written for a purchase (tests compare the two).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session
-
-from loyalty.engine.history import DatabaseHistory
-
-# SQLAlchemy's storage format for DateTime on SQLite (text, compared as text).
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-
-
-class Raw:
-    """Plain statements (`?` placeholders) on the session transaction's DBAPI connection."""
-
-    __slots__ = ("connection", "cursor", "sqlite", "_times")
-
-    _pg_texts: dict[str, str] = {}
-    # Called with (statement, parameters) before each statement: the benchmark EXPLAINs them.
-    trace: Callable[[str, tuple[Any, ...]], None] | None = None
-
-    def __init__(self, session: Session) -> None:
-        connection = session.connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
-        self.sqlite = connection.dialect.name == "sqlite"
-        driver: Any = connection.connection.driver_connection
-        self.connection = driver
-        self.cursor = driver.cursor()
-        self._times: dict[datetime, str] = {}
-
-    def _sql(self, sql: str, params: tuple[Any, ...]) -> str:
-        if not self.sqlite:
-            translated = self._pg_texts.get(sql)
-            if translated is None:
-                translated = self._pg_texts[sql] = sql.replace("?", "%s")
-            sql = translated
-        if Raw.trace is not None:
-            Raw.trace(sql, params)
-        return sql
-
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        self.cursor.execute(self._sql(sql, params), params)
-        return list(self.cursor.fetchall())
-
-    def one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-        rows = self.rows(sql, params)
-        return rows[0] if rows else None
-
-    def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        self.cursor.execute(self._sql(sql, params), params)
-        return int(self.cursor.rowcount)
-
-    def batch(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[list[tuple[Any, ...]]]:
-        """Each statement's rows, in order. (psycopg's pipeline mode was measured slower here
-        than plain round trips on loopback: more CPU per statement, not less.)"""
-        results = []
-        for sql, params in statements:
-            self.cursor.execute(self._sql(sql, params), params)
-            results.append(list(self.cursor.fetchall()) if self.cursor.description else [])
-        return results
-
-    def time(self, moment: datetime) -> Any:
-        """A timestamp as bound: UTC text on SQLite, an aware datetime on PostgreSQL."""
-        if not self.sqlite:
-            return moment
-        text = self._times.get(moment)  # a purchase formats the same few moments ~15 times
-        if text is None:
-            text = self._times[moment] = moment.astimezone(UTC).strftime(_SQLITE_TIME)
-        return text
-
-    def time_of(self, value: Any) -> datetime:
-        if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
+from loyalty.pos.purchase_history import FIGURES
+from loyalty.pos.raw import Raw
 
 # --- the purchase's steps ----------------------------------------------------------------------
 # Each step is one statement on PostgreSQL (data-modifying CTEs) and a few cheap in-process
@@ -190,7 +120,7 @@ def member_state(
         )
         params += (member_id, *fields)
     for number, (function, start, end) in enumerate(figures):
-        sql += f" UNION ALL SELECT 'h', '{number}', CAST(({_FIGURES[function]}) AS TEXT), ''"
+        sql += f" UNION ALL SELECT 'h', '{number}', CAST(({FIGURES[function]}) AS TEXT), ''"
         window = (member_id, start, end)
         params += window + window if function == "earned_points" else window
     tier, available, pending = None, 0, 0
@@ -304,106 +234,3 @@ _AWARD_ROW = (
     "(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT),"
     " CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ))"
 )
-
-
-PURCHASE_COUNT = (
-    "SELECT count(*) FROM member_events WHERE member_id = ? AND event_type = 'purchase'"
-    " AND occurred_at >= ? AND occurred_at < ?"
-)
-SPENT_CENTS = (
-    "SELECT coalesce(sum(amount_cents), 0) FROM member_events WHERE member_id = ?"
-    " AND event_type IN ('purchase', 'return') AND occurred_at >= ? AND occurred_at < ?"
-)
-_RULE_USAGE = (
-    "SELECT coalesce(sum(CASE WHEN points >= 0 THEN 1 ELSE 0 END), 0), coalesce(sum(points), 0)"
-    " FROM rule_awards WHERE member_id = ? AND rule = ?"
-)
-BUDGET_USED = "SELECT used FROM rule_budgets WHERE rule = ?"
-# Earn points by occurred_at in the window, net of reversals of those same earns (as
-# ledger.repository.earned_points: reversals found by the member's own earn ids).
-EARNED_POINTS = (
-    "SELECT coalesce(sum(points), 0) FROM ledger_entries WHERE member_id = ?"
-    " AND kind IN ('earn', 'reverse') AND ((kind = 'earn' AND occurred_at >= ? AND occurred_at < ?)"
-    " OR (kind = 'reverse' AND reverses_id IN (SELECT id FROM ledger_entries WHERE member_id = ?"
-    " AND kind = 'earn' AND occurred_at >= ? AND occurred_at < ?)))"
-)
-
-
-# The history functions' statements, by the rules language's name (all take member, start, end;
-# earned_points twice).
-_FIGURES = {"purchases": PURCHASE_COUNT, "spent": SPENT_CENTS, "earned_points": EARNED_POINTS}
-
-
-def rule_usage_sql(start: bool, end: bool) -> str:
-    return _RULE_USAGE + (" AND occurred_at >= ?" if start else "") + (" AND occurred_at < ?" if end else "")
-
-
-class History(DatabaseHistory):
-    """The rules' History for one purchase, read with the statements above (the remembered
-    earned-points totals and credited() are DatabaseHistory's).
-
-    The purchase's own event is written with the other writes after evaluation, so purchases()
-    and spent() add it here, as the database would count it had it been written first.
-    `known` holds figures read beforehand with the member's state ((function, start, end) ->
-    the database's value); any other window is read when asked for.
-    """
-
-    def __init__(
-        self,
-        session: Session,
-        raw: Raw,
-        *,
-        member_id: int,
-        at: datetime,
-        amount_cents: int,
-        known: dict[tuple[str, datetime, datetime], int] | None = None,
-    ) -> None:
-        super().__init__(session)
-        self.raw = raw
-        self.current = (str(member_id), at, amount_cents)
-        self.known = known or {}
-        for (function, start, end), value in self.known.items():
-            if function == "earned_points":  # remembered, and kept current by credited()
-                self._earned[str(member_id), start, end] = value
-
-    def _counts_current(self, member_id: str, start: datetime, end: datetime) -> bool:
-        member, at, _ = self.current
-        return member == str(member_id) and start <= at < end
-
-    def rule_usage(
-        self, member_id: str, rule: str, start: datetime | None, end: datetime | None
-    ) -> tuple[int, int]:
-        raw = self.raw
-        params: tuple[Any, ...] = (int(member_id), rule)
-        if start is not None:
-            params += (raw.time(start),)
-        if end is not None:
-            params += (raw.time(end),)
-        fires, points = raw.one(rule_usage_sql(start is not None, end is not None), params) or (0, 0)
-        return int(fires), int(points)
-
-    def budget_used(self, rule: str) -> int:
-        row = self.raw.one(BUDGET_USED, (rule,))
-        return int(row[0]) if row else 0
-
-    def _read(self, function: str, member_id: str, start: datetime, end: datetime) -> int:
-        if member_id == self.current[0]:
-            known = self.known.get((function, start, end))
-            if known is not None:
-                return known
-        raw = self.raw
-        window = (int(member_id), raw.time(start), raw.time(end))
-        row = raw.one(_FIGURES[function], window + window if function == "earned_points" else window)
-        return int(row[0]) if row else 0
-
-    def purchases(self, member_id: str, start: datetime, end: datetime) -> int:
-        return self._read("purchases", member_id, start, end) + self._counts_current(member_id, start, end)
-
-    def spent(self, member_id: str, start: datetime, end: datetime) -> Decimal:
-        cents = self._read("spent", member_id, start, end)
-        if self._counts_current(member_id, start, end):
-            cents += self.current[2]
-        return Decimal(cents) / 100
-
-    def _earned_total(self, member_id: int, start: datetime, end: datetime) -> int:
-        return self._read("earned_points", str(member_id), start, end)

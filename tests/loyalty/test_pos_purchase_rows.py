@@ -17,7 +17,7 @@ from loyalty.engine import service as engine_service
 from loyalty.ledger import service as ledger_service
 from loyalty.members import service as members_service
 from loyalty.pos import purchase as purchase_flow
-from loyalty.pos import purchase_sql
+from loyalty.pos import purchase_history, purchase_sql
 from loyalty.pos.schemas import PurchaseIn
 from loyalty.profiling.models import ProfileValue
 from loyalty.program import service as program_service
@@ -177,7 +177,7 @@ def test_till_purchase_books_what_the_engine_books(
     # read together with the member's state, not by a statement of its own.
     fired = {effect["rule"] for answer in answers for effect in answer["effects"]}
     assert {"tenth_visit", "good_customer_cake", "tote_bag_milestone"} <= fired
-    own = [purchase_sql.PURCHASE_COUNT, purchase_sql.SPENT_CENTS, purchase_sql.EARNED_POINTS]
+    own = list(purchase_history.FIGURES.values())
     assert statements and not [s for s in statements if any(s.replace("%s", "?") == o for o in own)]
     with database.session() as session:
         assert ledger_service.verify(session) == []
