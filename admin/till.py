@@ -6,6 +6,7 @@ form carries an Idempotency-Key minted when the form was rendered: a double subm
 browser retry books once and shows the first result again.
 """
 
+import contextlib
 import re
 import secrets
 from typing import Annotated, Any
@@ -20,6 +21,8 @@ from loyalty.errors import Forbidden, LoyaltyError
 from loyalty.pos import purchase as purchase_flow
 from loyalty.pos import service as pos_service
 from loyalty.pos.schemas import PurchaseIn, RedemptionIn, ReturnIn
+from loyalty.program import service as program_service
+from loyalty.rewards import service as rewards_service
 from loyalty.staff import service as staff_service
 from loyalty.staff.models import Staff
 from loyalty.web.attempts import client_address, failed_attempts
@@ -98,6 +101,19 @@ def _member_panel(session: Session, *, code: str, now: Any, settings: Any) -> di
         return pos_service.identify(session, code=code, now=now, settings=settings)
     except LoyaltyError:
         return None
+
+
+def _titles(session: Session, result: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """What the cashier reads instead of the names in a purchase's effects: the rules' titles
+    (published programme) and the rewards' titles."""
+    published = program_service.current(session)
+    rules = {rule.name: rule.title for rule in published.program.rules} if published else {}
+    rewards = {}
+    for effect in result.get("effects", []):
+        if effect.get("reward"):
+            with contextlib.suppress(LoyaltyError):
+                rewards[effect["reward"]] = rewards_service.get_reward(session, name=effect["reward"]).title
+    return {"rules": rules, "rewards": rewards}
 
 
 def _money(text: str) -> str:
@@ -233,8 +249,9 @@ def purchase(
         return _failed(request, session, staff, exc, **context)
     member = _member_panel(session, code=code, now=now, settings=settings)
     return _page(
-        request, staff, result=result, receipt_id=receipt, member=member, code=code if member else ""
-    )
+        request, staff, result=result, titles=_titles(session, result), receipt_id=receipt, member=member,
+        code=code if member else "",
+    )  # fmt: skip
 
 
 @router.post("/till/redeem", name="till_redeem")

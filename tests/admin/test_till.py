@@ -154,7 +154,7 @@ def test_scan_book_retry_and_return(
     booked = client.post("/till/purchase", data=form)
     assert booked.status_code == 200, booked.text
     assert "+12 points" in booked.text
-    assert "base_points" in booked.text
+    assert "1 point per euro" in booked.text and "base_points" in booked.text  # title, then name
     # A double submit of the same form books once and shows the first result.
     again = client.post("/till/purchase", data=form)
     assert again.status_code == 200 and "+12 points" in again.text
@@ -187,3 +187,48 @@ def test_logout_ends_the_shift(client: TestClient, database: Database, clock: Fi
     assert response.status_code == 303
     client.cookies.delete("loyalty_staff")
     assert client.get("/till", follow_redirects=False).status_code == 303
+
+
+def test_a_granted_reward_is_shown_by_its_title(
+    client: TestClient, database: Database, clock: FixedClock
+) -> None:
+    """The cashier reads what the member got ("A free coffee"), not the rule's or reward's name."""
+    from loyalty.members import service as members_service
+    from loyalty.program import service as program_service
+    from loyalty.rewards import service as rewards_service
+
+    granting = (
+        PROGRAM
+        + """
+rule first_visit "A coffee on your first visit"
+  on purchase
+  purpose loyalty
+  grant reward free_coffee
+  limit 1 per member
+end
+"""
+    )
+    with database.session() as session:
+        rewards_service.create_reward(
+            session, now=clock.now(), name="free_coffee", title="A free coffee", cost=50
+        )
+        program_service.publish(
+            session, sources=granting, staff_id=None, now=clock.now(), rewards={"free_coffee"}
+        )
+        card = members_service.enrol(
+            session, now=clock.now(), email=None, password=None, via="till"
+        ).card_number
+    make_staff(database, clock, "cashier")
+    _login(client, "cashier@shop.example")
+    csrf = _csrf(client.get("/till").text)
+    scanned = client.post("/till/scan", data={"code": card, "csrf": csrf})
+    form = {
+        "csrf": csrf,
+        "code": _field(scanned.text, "code"),
+        "key": _field(scanned.text, "key"),
+        "total": "3.40",
+    }
+    booked = client.post("/till/purchase", data=form)
+    assert booked.status_code == 200, booked.text
+    assert "A coffee on your first visit" in booked.text
+    assert "A free coffee" in booked.text and "voucher in the member's account" in booked.text
