@@ -13,7 +13,8 @@ class MemberEvent(SQLModel, table=True):
 
     __tablename__ = "member_events"
     __table_args__ = (
-        Index("ix_member_events_member_type_at", "member_id", "event_type", "occurred_at"),
+        # amount_cents too: spent() sums it from the index alone (migration 0004)
+        Index("ix_member_events_member_type_at", "member_id", "event_type", "occurred_at", "amount_cents"),
         Index("ix_member_events_type_reference", "event_type", "reference"),
     )
 

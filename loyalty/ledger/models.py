@@ -34,7 +34,9 @@ class LedgerEntry(SQLModel, table=True):
         # distribute the table by member_id, which needs the distribution column in every key).
         UniqueConstraint("member_id", "idempotency_key", name="uq_ledger_member_key"),
         Index("ix_ledger_member_id", "member_id", "id"),
-        Index("ix_ledger_member_kind", "member_id", "kind"),
+        # Columns after the first two and after id below: earned_points() and the lot sums of
+        # a purchase read them from the index alone (migration 0004).
+        Index("ix_ledger_member_kind", "member_id", "kind", "occurred_at", "points", "reverses_id"),
         Index("ix_ledger_reference", "reference"),
         Index("ix_ledger_reverses", "reverses_id"),
         Index(
@@ -42,6 +44,8 @@ class LedgerEntry(SQLModel, table=True):
             "member_id",
             "available_at",
             "id",
+            "expires_at",
+            "lot_remaining",
             postgresql_where=_OPEN_LOT,
             sqlite_where=_OPEN_LOT,
         ),
