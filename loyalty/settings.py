@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import PositiveInt, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "development-secret-change-me-please-0123456789"
@@ -23,8 +23,8 @@ class Settings(BaseSettings):
 
     jwt_issuer: str = "loyalty"
     access_token_minutes: int = 15
-    qr_token_seconds: int = 180
-    qr_slot_seconds: int = 60
+    qr_token_seconds: PositiveInt = 180
+    qr_slot_seconds: PositiveInt = 60  # one QR token per member per slot; at most qr_token_seconds
     double_opt_in_hours: int = 72
     profile_decline_days: int = 30
 
@@ -49,6 +49,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "LOYALTY_SECRET_KEY must be set to a random value of at least 32 characters "
                 "outside development"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _qr_token_outlives_its_slot(self) -> "Settings":
+        if self.qr_slot_seconds > self.qr_token_seconds:
+            raise ValueError(
+                "LOYALTY_QR_SLOT_SECONDS must not exceed LOYALTY_QR_TOKEN_SECONDS: a card's QR code"
+                " would expire while it is still the one shown"
             )
         return self
 

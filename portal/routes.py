@@ -1,4 +1,5 @@
-"""Portal routes: landing, sign-up, login, email confirmation, the member's points."""
+"""Portal routes: landing, sign-up, login, email confirmation, the member's points (the card:
+card_pages; consent confirmation links: consent_pages)."""
 
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +16,7 @@ from loyalty.members.links import EMAIL_CONFIRM_AUDIENCE, read_link_token
 from loyalty.web.attempts import client_address, failed_attempts
 from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from loyalty.web.pages import MEMBER_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
-from portal import consent_pages
+from portal import card_pages, consent_pages
 from portal.pages import page_member, render, render_error
 
 router = APIRouter(include_in_schema=False)
@@ -142,5 +143,6 @@ def confirm_email_submit(
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="portal_static")
     app.include_router(router)
+    app.include_router(card_pages.router)
     app.include_router(consent_pages.router)
     app.state.html_error_renderers.append(("/", render_error))

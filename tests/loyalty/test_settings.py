@@ -27,3 +27,13 @@ def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("LOYALTY_DATABASE_URL", "postgresql+psycopg://shop@db/loyalty")
     settings = Settings()
     assert settings.environment == "production" and not settings.is_sqlite
+
+
+def test_qr_timing_must_make_sense() -> None:
+    """A slot of 0 would divide by zero at every scan; a slot longer than a token's life would
+    show members a QR code that the till already refuses."""
+    with pytest.raises(ValidationError, match="qr_slot_seconds"):
+        Settings(qr_slot_seconds=0)
+    with pytest.raises(ValidationError, match="LOYALTY_QR_SLOT_SECONDS"):
+        Settings(qr_slot_seconds=300, qr_token_seconds=180)
+    assert Settings(qr_slot_seconds=180, qr_token_seconds=180).qr_slot_seconds == 180

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from loyalty.clock import FixedClock
+from loyalty.db import Database
 from loyalty.settings import Settings
 
 
@@ -79,3 +81,36 @@ def test_a_forged_confirmation_token_is_a_clear_error_page(client: TestClient) -
 def test_admin_pages_need_a_staff_login(client: TestClient, member_headers: dict[str, str]) -> None:
     response = client.get("/admin", follow_redirects=False)
     assert response.status_code == 303 and "/admin/login" in response.headers["location"]
+
+
+def test_the_card_page_shows_a_qr_code_the_till_can_read(
+    client: TestClient, settings: Settings, database: Database, clock: FixedClock
+) -> None:
+    """The member shows the QR code at the till: it decodes to a token that names them, it is
+    never cached, and without a login there is neither page nor image."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+    from sqlmodel import select
+
+    from loyalty.cards import service as cards_service
+    from loyalty.members.models import Member
+
+    assert client.get("/card", follow_redirects=False).status_code == 303
+    assert client.get("/card.png").status_code == 401
+    _join(client)
+    home = client.get("/")
+    assert 'href="http://testserver/card"' in home.text
+    page = client.get("/card")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    number = re.search(r"Card number <code>(\d{13})</code>", page.text)
+    assert number and 'id="qr" src="http://testserver/card.png"' in page.text
+    image = client.get("/card.png")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert image.headers["cache-control"] == "no-store"
+    [result] = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.content)))
+    scanned = cards_service.parse_code(settings, code=result.text, now=clock.now())
+    with database.session() as session:
+        member = session.exec(select(Member).where(Member.card_number == number.group(1))).one()
+    assert scanned.jti and scanned.member_id == member.id
