@@ -280,6 +280,35 @@ def redeem(
     return _page(request, staff, voucher=voucher, member=member, code=code if member else "")
 
 
+@router.post("/till/voucher", name="till_use_voucher")
+def use_voucher(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    code: FormText = "",
+    voucher: Annotated[str, Form(max_length=40)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Hand over what a voucher is for, and mark it used (once: a second press says so)."""
+    staff = _cashier(request, session)
+    if staff is None or _store(request) is None:
+        return _to_login(request)
+    check_csrf(request, STAFF_COOKIE, csrf)
+    now = clock.now()
+    try:
+        used = rewards_service.use_voucher(session, code=voucher, now=now, staff_id=staff.id)
+        title = rewards_service.reward_of(session, used).title
+    except LoyaltyError as exc:
+        member = _member_panel(session, code=code, now=now, settings=settings)
+        return _failed(request, session, staff, exc, member=member, code=code)
+    member = _member_panel(session, code=code, now=now, settings=settings)
+    return _page(
+        request, staff, handed_over={"title": title, "code": used.code}, member=member,
+        code=code if member else "",
+    )  # fmt: skip
+
+
 @router.post("/till/return", name="till_return")
 def goods_return(
     request: Request,

@@ -1,4 +1,5 @@
-"""The member's card in the portal: the QR code the till scans, refreshed as its token changes.
+"""The member's card in the portal: the QR code the till scans, refreshed as its token changes,
+and the vouchers waiting to be handed in.
 
 The token inside is minted once per member per slot (LOYALTY_QR_SLOT_SECONDS) and lives a few
 minutes (LOYALTY_QR_TOKEN_SECONDS), so a screenshot soon stops working; card.js swaps in the
@@ -11,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from loyalty.cards import render as card_render
 from loyalty.cards.service import mint_qr_token
+from loyalty.rewards import service as rewards_service
 from loyalty.web.deps import ClockDep, ReadSessionDep, SettingsDep
 from portal.pages import page_member, render
 
@@ -25,10 +27,12 @@ def card(request: Request, session: ReadSessionDep, settings: SettingsDep, clock
     if member is None:
         return RedirectResponse(request.url_for("portal_login"), status_code=303)
     assert member.id is not None
-    token = mint_qr_token(settings, member_id=member.id, now=clock.now())
+    now = clock.now()
+    token = mint_qr_token(settings, member_id=member.id, now=now)
     response = render(
         request, "card.html", member=member, expires_at=token.expires_at,
         slot_seconds=settings.qr_slot_seconds, token_seconds=settings.qr_token_seconds,
+        vouchers=rewards_service.open_vouchers(session, member_id=member.id, now=now),
     )  # fmt: skip
     response.headers.update(NO_STORE)
     return response

@@ -1,5 +1,6 @@
 """What the till sends and gets back."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -50,6 +51,13 @@ class PurchaseOut(BaseModel):
     effects: list[Effect]
 
 
+class OpenVoucher(BaseModel):
+    code: str
+    reward: str
+    title: str
+    expires_at: datetime
+
+
 class IdentifyOut(BaseModel):
     member_id: int
     display_name: str | None
@@ -57,6 +65,8 @@ class IdentifyOut(BaseModel):
     points: int
     pending: int
     rewards: list[RewardPublic]
+    vouchers: list[OpenVoucher] = []  # unused, unexpired vouchers the member can hand in now
+
 
 
 class RedemptionIn(CodeIn):

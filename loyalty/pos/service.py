@@ -38,6 +38,7 @@ def identify(session: Session, *, code: str, now: datetime, settings: Settings) 
             {"name": r.name, "title": r.title, "cost": r.cost, "stock": r.stock, "valid_until": r.valid_until}
             for r in affordable
         ],
+        "vouchers": rewards_service.open_vouchers(session, member_id=member.id, now=now),
     }
 
 

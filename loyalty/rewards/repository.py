@@ -83,6 +83,23 @@ def vouchers_of(session: Session, member_id: int) -> list[Voucher]:
     )
 
 
+def open_vouchers(session: Session, member_id: int, now: datetime) -> list[tuple[Voucher, Reward]]:
+    """The member's vouchers that can still be used (not used, not taken back, not expired),
+    soonest to expire first, each with its reward."""
+    rows = session.exec(
+        select(Voucher, Reward)
+        .join(Reward, col(Reward.id) == col(Voucher.reward_id))
+        .where(
+            Voucher.member_id == member_id,
+            col(Voucher.used_at).is_(None),
+            col(Voucher.revoked_at).is_(None),
+            col(Voucher.expires_at) > now,
+        )
+        .order_by(col(Voucher.expires_at), col(Voucher.id))
+    )
+    return [(voucher, reward) for voucher, reward in rows]
+
+
 def mark_voucher_used(session: Session, *, code: str, now: datetime, staff_id: int | None) -> bool:
     """Single use in one statement: only an unused, unexpired voucher flips to used."""
     result = session.execute(

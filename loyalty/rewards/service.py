@@ -262,6 +262,14 @@ def vouchers_of(session: Session, *, member_id: int) -> list[Voucher]:
     return repository.vouchers_of(session, member_id)
 
 
+def open_vouchers(session: Session, *, member_id: int, now: datetime) -> list[dict[str, Any]]:
+    """What the member can hand in now: code, reward name and title, expiry; soonest first."""
+    return [
+        {"code": voucher.code, "reward": reward.name, "title": reward.title, "expires_at": voucher.expires_at}
+        for voucher, reward in repository.open_vouchers(session, member_id, now)
+    ]
+
+
 def reward_of(session: Session, voucher: Voucher) -> Reward:
     reward = repository.get_reward_by_id(session, voucher.reward_id)
     assert reward is not None

@@ -231,4 +231,13 @@ end
     booked = client.post("/till/purchase", data=form)
     assert booked.status_code == 200, booked.text
     assert "A coffee on your first visit" in booked.text
+    # The member panel below now offers the voucher to hand in; handing it over uses it, once.
+    match = re.search(r'name="voucher" value="([A-Z0-9]+)"', booked.text)
+    assert match and "Vouchers to hand in" in booked.text
+    hand_over = {"csrf": csrf, "code": _field(booked.text, "code"), "voucher": match.group(1)}
+    handed = client.post("/till/voucher", data=hand_over)
+    assert handed.status_code == 200 and "Handed over: A free coffee" in handed.text
+    assert "Vouchers to hand in" not in handed.text
+    twice = client.post("/till/voucher", data=hand_over)
+    assert twice.status_code == 409 and "already been used" in twice.text
     assert "A free coffee" in booked.text and "voucher in the member's account" in booked.text

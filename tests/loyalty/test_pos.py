@@ -35,7 +35,7 @@ def test_walk_in_gets_a_card_and_is_identified_by_it(
     assert found.status_code == 200, found.text
     assert found.json() == {
         "member_id": walk_in["member_id"], "display_name": None, "tier": None, "points": 0, "pending": 0,
-        "rewards": [],
+        "rewards": [], "vouchers": [],
     }
 
 
@@ -149,8 +149,12 @@ def test_redemption_spends_points_and_issues_a_single_use_voucher(
     assert again.status_code == 200 and again.json() == body
     vouchers = client.get("/api/v1/me/vouchers", headers=member_headers).json()
     assert [v["code"] for v in vouchers] == [body["voucher"]]
+    # The next scan shows the till what the member can hand in, until it is used.
+    found = client.post("/api/v1/pos/identify", json={"code": token}, headers=cashier).json()
+    assert [(v["code"], v["reward"]) for v in found["vouchers"]] == [(body["voucher"], "free_coffee")]
     used = client.post(f"/api/v1/pos/vouchers/{body['voucher']}/use", headers={**cashier, **key()})
     assert used.status_code == 200
+    assert client.post("/api/v1/pos/identify", json={"code": token}, headers=cashier).json()["vouchers"] == []
     twice = client.post(f"/api/v1/pos/vouchers/{body['voucher']}/use", headers={**cashier, **key()})
     assert twice.status_code == 409 and twice.json()["error"] == "voucher_used"
     _verify(database)

@@ -114,3 +114,35 @@ def test_the_card_page_shows_a_qr_code_the_till_can_read(
     with database.session() as session:
         member = session.exec(select(Member).where(Member.card_number == number.group(1))).one()
     assert scanned.jti and scanned.member_id == member.id
+
+
+def test_the_card_page_lists_the_vouchers_waiting_to_be_handed_in(
+    client: TestClient, database: Database, clock: FixedClock
+) -> None:
+    from sqlmodel import select
+
+    from loyalty.members.models import Member
+    from loyalty.rewards import service as rewards_service
+
+    _join(client)
+    assert "None waiting" in client.get("/card").text
+    with database.session() as session:
+        member = session.exec(select(Member).where(Member.email == "lea@example.org")).one()
+        assert member.id is not None
+        rewards_service.create_reward(
+            session, now=clock.now(), name="free_cake", title="A slice of cake", cost=40
+        )
+        voucher = rewards_service.grant_voucher(
+            session,
+            member_id=member.id,
+            reward="free_cake",
+            now=clock.now(),
+            idempotency_key="k",
+            reason="test",
+        )
+        code = voucher.code
+    page = client.get("/card")
+    assert "A slice of cake" in page.text and code in page.text
+    with database.session() as session:
+        rewards_service.use_voucher(session, code=code, now=clock.now())
+    assert code not in client.get("/card").text
