@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from admin import till
+from admin import till, till_login
 from admin.pages import login_redirect, page_staff, render, render_error
 from loyalty.reports import service as reports
 from loyalty.staff import service as staff_service
@@ -80,5 +80,6 @@ def admin_home(request: Request, session: SessionDep, clock: ClockDep) -> Respon
 def install(app: FastAPI) -> None:
     app.mount("/admin/static", StaticFiles(directory=Path(__file__).parent / "static"), name="admin_static")
     app.include_router(router)
+    app.include_router(till_login.router)
     app.include_router(till.router)
     app.state.html_error_renderers.extend([("/admin", render_error), ("/till", render_error)])

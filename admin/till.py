@@ -1,4 +1,5 @@
-"""The till at /till: log in at a store, scan a card, book a purchase, redeem, book a return.
+"""The till at /till: scan a card, book a purchase, redeem, hand over a voucher, book a return (the
+login at a store: till_login).
 
 Server-rendered forms that call the POS services directly, so the till works without
 JavaScript (till.js only keeps the scan field focused and adds camera scanning). Every booking
@@ -7,7 +8,6 @@ browser retry books once and shows the first result again.
 """
 
 import contextlib
-import re
 import secrets
 from typing import Annotated, Any
 
@@ -17,28 +17,22 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from admin.pages import logged_in_staff, render
+from admin.till_login import TILL_ROLES, store_of
 from loyalty.errors import Forbidden, LoyaltyError
 from loyalty.pos import purchase as purchase_flow
 from loyalty.pos import service as pos_service
 from loyalty.pos.schemas import PurchaseIn, RedemptionIn, ReturnIn
 from loyalty.program import service as program_service
 from loyalty.rewards import service as rewards_service
-from loyalty.staff import service as staff_service
 from loyalty.staff.models import Staff
-from loyalty.web.attempts import client_address, failed_attempts
-from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
+from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
 from loyalty.web.pages import (
     STAFF_COOKIE,
     check_csrf,
-    logged_in_redirect,
-    logged_out_redirect,
 )
 
 router = APIRouter(include_in_schema=False)
 
-STORE_COOKIE = "loyalty_till_store"
-STORE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}")
-TILL_ROLES = ("cashier", "admin")
 ITEM_ROWS = 3
 FormText = Annotated[str, Form(max_length=2000)]
 FormList = Annotated[list[str] | None, Form()]  # repeated fields: one per basket line
@@ -46,11 +40,6 @@ FormList = Annotated[list[str] | None, Form()]  # repeated fields: one per baske
 
 def _new_key() -> str:
     return secrets.token_urlsafe(18)
-
-
-def _store(request: Request) -> str | None:
-    store = request.cookies.get(STORE_COOKIE, "")
-    return store if STORE_PATTERN.fullmatch(store) else None
 
 
 def _cashier(request: Request, session: Session) -> Staff | None:
@@ -74,7 +63,7 @@ def _page(request: Request, staff: Staff, status_code: int = 200, **context: Any
         "till/till.html",
         status_code=status_code,
         cashier=staff,
-        store=_store(request),
+        store=store_of(request),
         item_rows=range(ITEM_ROWS),
         **keys,
         **context,
@@ -121,64 +110,13 @@ def _money(text: str) -> str:
     return text.strip().replace(",", ".")
 
 
-# --- login -----------------------------------------------------------------------------------
-
-
-@router.get("/till/login", name="till_login")
-def login_form(request: Request) -> Response:
-    return render(request, "till/login.html", store=_store(request) or "")
-
-
-@router.post("/till/login", name="till_login_submit")
-def login_submit(
-    request: Request,
-    session: ReadSessionDep,
-    clock: ClockDep,
-    email: Annotated[str, Form(max_length=320)],
-    password: Annotated[str, Form(max_length=200)],
-    store: Annotated[str, Form(max_length=40)] = "",
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    check_csrf(request, STAFF_COOKIE, csrf)
-    store = store.strip()
-    attempts, address, now = failed_attempts(request), client_address(request), clock.now()
-    attempts.check(address, now)
-    staff = staff_service.authenticate(session, email=email, password=password)
-    error, status = None, 200
-    if staff is None:
-        attempts.failed(address, now)
-        error, status = "Email or password is wrong.", 401
-    elif staff.role not in TILL_ROLES:
-        error, status = "Only cashiers can use the till; this account cannot.", 403
-    elif not STORE_PATTERN.fullmatch(store):
-        error, status = "Enter the store code (letters, digits, - or _, up to 40 characters).", 422
-    if error:
-        return render(request, "till/login.html", status_code=status, error=error, email=email, store=store)
-    assert staff is not None
-    response = logged_in_redirect(
-        request,
-        cookie=STAFF_COOKIE,
-        subject=f"staff:{staff.id}",
-        role=staff.role,
-        to=str(request.url_for("till_home")),
-    )
-    # The store belongs to the till, not the person: it outlives the shift's login.
-    response.set_cookie(STORE_COOKIE, store, max_age=365 * 86400, httponly=True, samesite="lax", path="/till")
-    return response
-
-
-@router.post("/till/logout", name="till_logout")
-def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    return logged_out_redirect(request, cookie=STAFF_COOKIE, csrf=csrf, to=str(request.url_for("till_login")))
-
-
 # --- the till --------------------------------------------------------------------------------
 
 
 @router.get("/till", name="till_home")
 def till_home(request: Request, session: SessionDep) -> Response:
     staff = _cashier(request, session)
-    if staff is None or _store(request) is None:
+    if staff is None or store_of(request) is None:
         return _to_login(request)
     return _page(request, staff)
 
@@ -193,7 +131,7 @@ def scan(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     staff = _cashier(request, session)
-    if staff is None or _store(request) is None:
+    if staff is None or store_of(request) is None:
         return _to_login(request)
     check_csrf(request, STAFF_COOKIE, csrf)
     code = code.strip()
@@ -223,7 +161,7 @@ def purchase(
     quantity: FormList = None,
 ) -> Response:
     staff = _cashier(request, session)
-    store = _store(request)
+    store = store_of(request)
     if staff is None or store is None:
         return _to_login(request)
     check_csrf(request, STAFF_COOKIE, csrf)
@@ -266,7 +204,7 @@ def redeem(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     staff = _cashier(request, session)
-    if staff is None or _store(request) is None:
+    if staff is None or store_of(request) is None:
         return _to_login(request)
     check_csrf(request, STAFF_COOKIE, csrf)
     now = clock.now()
@@ -292,7 +230,7 @@ def use_voucher(
 ) -> Response:
     """Hand over what a voucher is for, and mark it used (once: a second press says so)."""
     staff = _cashier(request, session)
-    if staff is None or _store(request) is None:
+    if staff is None or store_of(request) is None:
         return _to_login(request)
     check_csrf(request, STAFF_COOKIE, csrf)
     now = clock.now()
@@ -322,7 +260,7 @@ def goods_return(
     quantity: FormList = None,
 ) -> Response:
     staff = _cashier(request, session)
-    if staff is None or _store(request) is None:
+    if staff is None or store_of(request) is None:
         return _to_login(request)
     check_csrf(request, STAFF_COOKIE, csrf)
     items = [
