@@ -9,6 +9,8 @@ browser retry books once and shows the first result again.
 
 import contextlib
 import secrets
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -192,6 +194,32 @@ def purchase(
     )  # fmt: skip
 
 
+def _on_member_panel(
+    request: Request,
+    session: Session,
+    settings: Any,
+    clock: ClockDep,
+    *,
+    code: str,
+    csrf: str,
+    act: Callable[[Staff, datetime], dict[str, Any]],
+) -> Response:
+    """An action taken from the member's panel (redeem, hand over): its outcome, or why not,
+    above the member's panel as it is afterwards."""
+    staff = _cashier(request, session)
+    if staff is None or store_of(request) is None:
+        return _to_login(request)
+    check_csrf(request, STAFF_COOKIE, csrf)
+    now = clock.now()
+    try:
+        outcome = act(staff, now)
+    except (LoyaltyError, ValidationError) as exc:
+        member = _member_panel(session, code=code, now=now, settings=settings)
+        return _failed(request, session, staff, exc, member=member, code=code)
+    member = _member_panel(session, code=code, now=now, settings=settings)
+    return _page(request, staff, member=member, code=code if member else "", **outcome)
+
+
 @router.post("/till/redeem", name="till_redeem")
 def redeem(
     request: Request,
@@ -203,19 +231,12 @@ def redeem(
     reward: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    staff = _cashier(request, session)
-    if staff is None or store_of(request) is None:
-        return _to_login(request)
-    check_csrf(request, STAFF_COOKIE, csrf)
-    now = clock.now()
-    try:
+    def act(staff: Staff, now: datetime) -> dict[str, Any]:
         body = RedemptionIn(code=code, reward=reward)
         _, voucher = pos_service.redeem(session, body=body, key=key, now=now, settings=settings)
-    except (LoyaltyError, ValidationError) as exc:
-        member = _member_panel(session, code=code, now=now, settings=settings)
-        return _failed(request, session, staff, exc, member=member, code=code)
-    member = _member_panel(session, code=code, now=now, settings=settings)
-    return _page(request, staff, voucher=voucher, member=member, code=code if member else "")
+        return {"voucher": voucher}
+
+    return _on_member_panel(request, session, settings, clock, code=code, csrf=csrf, act=act)
 
 
 @router.post("/till/voucher", name="till_use_voucher")
@@ -229,22 +250,13 @@ def use_voucher(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Hand over what a voucher is for, and mark it used (once: a second press says so)."""
-    staff = _cashier(request, session)
-    if staff is None or store_of(request) is None:
-        return _to_login(request)
-    check_csrf(request, STAFF_COOKIE, csrf)
-    now = clock.now()
-    try:
+
+    def act(staff: Staff, now: datetime) -> dict[str, Any]:
         used = rewards_service.use_voucher(session, code=voucher, now=now, staff_id=staff.id)
         title = rewards_service.reward_of(session, used).title
-    except LoyaltyError as exc:
-        member = _member_panel(session, code=code, now=now, settings=settings)
-        return _failed(request, session, staff, exc, member=member, code=code)
-    member = _member_panel(session, code=code, now=now, settings=settings)
-    return _page(
-        request, staff, handed_over={"title": title, "code": used.code}, member=member,
-        code=code if member else "",
-    )  # fmt: skip
+        return {"handed_over": {"title": title, "code": used.code}}
+
+    return _on_member_panel(request, session, settings, clock, code=code, csrf=csrf, act=act)
 
 
 @router.post("/till/return", name="till_return")

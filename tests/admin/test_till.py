@@ -241,3 +241,31 @@ end
     twice = client.post("/till/voucher", data=hand_over)
     assert twice.status_code == 409 and "already been used" in twice.text
     assert "A free coffee" in booked.text and "voucher in the member's account" in booked.text
+
+
+def test_points_buy_a_reward_at_the_till_and_too_few_points_say_so(
+    client: TestClient, database: Database, clock: FixedClock, member_card: str
+) -> None:
+    from loyalty.rewards import service as rewards_service
+
+    with database.session() as session:
+        rewards_service.create_reward(session, now=clock.now(), name="mug", title="A mug", cost=30)
+        rewards_service.create_reward(session, now=clock.now(), name="hamper", title="A hamper", cost=500)
+    make_staff(database, clock, "cashier")
+    _login(client, "cashier@shop.example")
+    csrf = _csrf(client.get("/till").text)
+    scanned = client.post("/till/scan", data={"code": member_card, "csrf": csrf})
+    form = {"csrf": csrf, "code": member_card, "key": _field(scanned.text, "key"), "total": "40.00"}
+    booked = client.post("/till/purchase", data=form)
+    assert 'id="member-points">40<' in booked.text
+    assert "A mug" in booked.text and "A hamper" not in booked.text  # only what 40 points buy
+    redeem = {"csrf": csrf, "code": member_card, "key": "till-redeem-1", "reward": "mug"}
+    bought = client.post("/till/redeem", data=redeem)
+    assert bought.status_code == 200, bought.text
+    assert "Voucher: A mug" in bought.text and 'id="member-points">10<' in bought.text
+    assert "Vouchers to hand in" in bought.text  # until the mug is handed over
+    again = client.post("/till/redeem", data=redeem)  # a double submit: the same voucher
+    assert again.status_code == 200 and 'id="member-points">10<' in again.text
+    too_dear = client.post("/till/redeem", data={**redeem, "key": "till-redeem-2", "reward": "hamper"})
+    assert too_dear.status_code == 409 and "500 points" in too_dear.text
+    assert 'id="member-points">10<' in too_dear.text
