@@ -7,18 +7,25 @@ next image when the slot turns. The image is served for the cookie login here, a
 serves it for a bearer token at /api/v1/me/card.png.
 """
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from loyalty.cards import render as card_render
-from loyalty.cards.service import mint_qr_token
+from loyalty.cards.service import claim_online, mint_qr_token
+from loyalty.errors import LoyaltyError
 from loyalty.rewards import service as rewards_service
-from loyalty.web.deps import ClockDep, ReadSessionDep, SettingsDep
+from loyalty.web.attempts import client_address, failed_attempts
+from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
+from loyalty.web.pages import MEMBER_COOKIE, check_csrf, logged_in_redirect
 from portal.pages import page_member, render
 
 router = APIRouter(include_in_schema=False)
 
 NO_STORE = {"Cache-Control": "no-store"}
+_email = TypeAdapter(EmailStr)
 
 
 @router.get("/card", name="portal_card")
@@ -46,3 +53,54 @@ def card_png(request: Request, session: ReadSessionDep, settings: SettingsDep, c
     assert member.id is not None
     token = mint_qr_token(settings, member_id=member.id, now=clock.now())
     return Response(card_render.png(token.token), media_type="image/png", headers=NO_STORE)
+
+
+@router.get("/claim-card", name="portal_claim_card")
+def claim_form(request: Request) -> Response:
+    return render(request, "claim_card.html")
+
+
+@router.post("/claim-card", name="portal_claim_card_submit")
+def claim_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    card_number: Annotated[str, Form(max_length=40)],
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=200)],
+    display_name: Annotated[str, Form(max_length=120)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """A card from the till becomes an online account with its points (as POST /api/v1/cards/claim)."""
+    check_csrf(request, MEMBER_COOKIE, csrf)
+    form = {"card_number": card_number, "email": email, "display_name": display_name}
+    problem = None
+    try:
+        _email.validate_python(email)
+    except ValidationError:
+        problem = "Please enter a valid email."
+    if problem is None and len(password) < 8:
+        problem = "The password needs 8 characters."
+    if problem:
+        return render(request, "claim_card.html", status_code=422, error=problem, **form)
+    now = clock.now()
+    attempts, address = failed_attempts(request), client_address(request)
+    try:
+        attempts.check(address, now)  # guessing walk-in card numbers gets slow
+        member = claim_online(
+            session, settings=settings, database=request.app.state.database,
+            request_base_url=str(request.base_url), now=now, card_number=card_number, email=email,
+            password=password, display_name=display_name or None,
+        )  # fmt: skip
+    except LoyaltyError as exc:
+        if exc.code in ("unknown_card", "card_claimed"):
+            attempts.failed(address, now)
+        session.rollback()  # nothing of a refused claim is kept
+        page = render(request, "claim_card.html", status_code=exc.status, error=exc.detail, **form)
+        page.headers.update(exc.headers or {})
+        return page
+    home = str(request.url_for("portal_home"))
+    return logged_in_redirect(
+        request, cookie=MEMBER_COOKIE, subject=f"member:{member.id}", role="member", to=home
+    )

@@ -7,13 +7,11 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from loyalty.cards import render
-from loyalty.cards.service import QrToken, claim_card, mint_qr_token
+from loyalty.cards.service import QrToken, claim_online, mint_qr_token
 from loyalty.errors import LoyaltyError
 from loyalty.members.endpoints import member_public
-from loyalty.members.links import EMAIL_CONFIRM_AUDIENCE, public_base_url, sign_link_token
 from loyalty.members.models import Member
 from loyalty.members.schemas import MemberCreate, MemberPublic
-from loyalty.outbox import service as outbox
 from loyalty.web.attempts import client_address, failed_attempts
 from loyalty.web.deps import (
     ClockDep,
@@ -76,24 +74,13 @@ def claim(
     attempts, address = failed_attempts(request), client_address(request)
     attempts.check(address, now)  # guessing walk-in card numbers gets slow
     try:
-        member = claim_card(
-            session, card_number=body.card_number, email=str(body.email), password=body.password,
-            display_name=body.display_name, now=now,
-        )
+        member = claim_online(
+            session, settings=settings, database=database, request_base_url=str(request.base_url), now=now,
+            card_number=body.card_number, email=str(body.email), password=body.password,
+            display_name=body.display_name,
+        )  # fmt: skip
     except LoyaltyError as exc:
         if exc.code in ("unknown_card", "card_claimed"):
             attempts.failed(address, now)
         raise
-    token = sign_link_token(settings, audience=EMAIL_CONFIRM_AUDIENCE, subject=str(member.id), now=now)
-    link = f"{public_base_url(settings, str(request.base_url))}/confirm-email?token={token}"
-    outbox.queue_mail(
-        session, now=now, to=str(body.email), member_id=member.id,
-        subject="Please confirm your email address",
-        body=(
-            "Your loyalty card is now linked to this email address, and its points are kept.\n"
-            f"Please confirm the address here:\n\n{link}\n\n"
-            "If this was not you, ignore this mail.\n"
-        ),
-    )
-    outbox.deliver_after_commit(session, database, settings, now)
     return member_public(member)

@@ -16,8 +16,10 @@ from sqlmodel import Session
 
 from loyalty.auth.security import decode_token, encode_token
 from loyalty.cards import repository
+from loyalty.db import Database
 from loyalty.errors import Conflict, Gone, NotAuthenticated, NotFound
 from loyalty.members import repository as members_repository
+from loyalty.members import service as members_service
 from loyalty.members.cards import is_valid_card_number, normalize_card_number
 from loyalty.members.models import Member
 from loyalty.settings import Settings
@@ -164,4 +166,31 @@ def claim_card(
             session.flush()
     except IntegrityError as exc:
         raise Conflict("An account with this email already exists.", code="email_taken") from exc
+    return member
+
+
+def claim_online(
+    session: Session,
+    *,
+    settings: Settings,
+    database: Database,
+    request_base_url: str,
+    now: datetime,
+    card_number: str,
+    email: str,
+    password: str,
+    display_name: str | None = None,
+) -> Member:
+    """A walk-in card becomes an online account that keeps its points (portal or API); the email
+    is then confirmed by double opt-in, as at sign-up. Errors as claim_card."""
+    member = claim_card(
+        session, card_number=card_number, email=email, password=password, display_name=display_name, now=now
+    )
+    members_service.mail_email_confirmation(
+        session, settings=settings, database=database, request_base_url=request_base_url, now=now,
+        member=member, to=email,
+        text="Your loyalty card is now linked to this email address, and its points are kept.\n"
+        "Please confirm the address here:",
+        unasked="If this was not you, ignore this mail.",
+    )  # fmt: skip
     return member

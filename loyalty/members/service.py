@@ -91,19 +91,33 @@ def sign_up(
 ) -> Member:
     """Enrol from the portal or API and mail a link to confirm the email (double opt-in)."""
     member = enrol(session, now=now, email=email, password=password, display_name=display_name)
+    greeting = f"Hello {display_name}," if display_name else "Hello,"
+    mail_email_confirmation(
+        session, settings=settings, database=database, request_base_url=request_base_url, now=now,
+        member=member, to=email,
+        text=f"{greeting}\n\nwelcome to our loyalty programme. Please confirm your email address here:",
+        unasked="If you did not sign up, ignore this mail and nothing will happen.",
+    )  # fmt: skip
+    return member
+
+
+def mail_email_confirmation(
+    session: Session,
+    *,
+    settings: Settings,
+    database: Database,
+    request_base_url: str,
+    now: datetime,
+    member: Member,
+    to: str,
+    text: str,
+    unasked: str,
+) -> None:
+    """Mail `to` the link that confirms the member's email (double opt-in), after the commit."""
     token = sign_link_token(settings, audience=EMAIL_CONFIRM_AUDIENCE, subject=str(member.id), now=now)
     link = f"{public_base_url(settings, request_base_url)}/confirm-email?token={token}"
-    greeting = f"Hello {display_name}," if display_name else "Hello,"
     outbox.queue_mail(
-        session,
-        now=now,
-        to=email,
-        member_id=member.id,
-        subject="Please confirm your email address",
-        body=(
-            f"{greeting}\n\nwelcome to our loyalty programme. Please confirm your email address here:"
-            f"\n\n{link}\n\nIf you did not sign up, ignore this mail and nothing will happen.\n"
-        ),
-    )
+        session, now=now, to=to, member_id=member.id, subject="Please confirm your email address",
+        body=f"{text}\n\n{link}\n\n{unasked}\n",
+    )  # fmt: skip
     outbox.deliver_after_commit(session, database, settings, now)
-    return member

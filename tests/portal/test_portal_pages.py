@@ -146,3 +146,52 @@ def test_the_card_page_lists_the_vouchers_waiting_to_be_handed_in(
     with database.session() as session:
         rewards_service.use_voucher(session, code=code, now=clock.now())
     assert code not in client.get("/card").text
+
+
+def test_a_walk_in_card_is_claimed_in_the_portal_and_keeps_its_points(
+    client: TestClient, database: Database, clock: FixedClock, settings: Settings
+) -> None:
+    """A card from the till (no personal data, 25 points) becomes an account; wrong numbers and
+    a second claim are refused on the page, and nothing of a refused claim is kept."""
+    from loyalty.ledger import service as ledger_service
+    from loyalty.members import service as members_service
+    from loyalty.members.models import Member
+
+    with database.session() as session:
+        walk_in = members_service.enrol(session, now=clock.now(), email=None, password=None, via="till")
+        assert walk_in.id is not None
+        ledger_service.earn(session, member_id=walk_in.id, points=25, now=clock.now(), idempotency_key="t")
+        number = walk_in.card_number
+    assert "/claim-card" in client.get("/").text and "/claim-card" in client.get("/signup").text
+    form = {
+        "card_number": number,
+        "email": "kai@example.org",
+        "password": "kai-password",
+        "display_name": "Kai",
+    }
+    csrf = _csrf(client.get("/claim-card").text)
+    wrong = client.post("/claim-card", data={**form, "card_number": "7000000000000", "csrf": csrf})
+    assert wrong.status_code == 404 and "No member has this card." in wrong.text
+    short = client.post("/claim-card", data={**form, "password": "short", "csrf": csrf})
+    assert short.status_code == 422 and "8 characters" in short.text
+    claimed = client.post("/claim-card", data={**form, "csrf": csrf}, follow_redirects=True)
+    assert claimed.status_code == 200, claimed.text
+    assert "Hello, Kai" in claimed.text and 'data-testid="points">25<' in claimed.text
+    assert f"<code>{number}</code>" in claimed.text
+    [raw] = [m.read_bytes() for m in Path(settings.mail_dir).glob("*.eml")]
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    assert mail["To"] == "kai@example.org"
+    assert "its points are kept" in mail.get_content() and "/confirm-email?token=" in mail.get_content()  # type: ignore[attr-defined]
+    client.cookies.clear()
+    csrf = _csrf(client.get("/claim-card").text)
+    again = client.post("/claim-card", data={**form, "email": "eve@example.org", "csrf": csrf})
+    assert again.status_code == 409 and "already belongs to an online account" in again.text
+    with database.session() as session:
+        second = members_service.enrol(session, now=clock.now(), email=None, password=None, via="till")
+    taken = client.post("/claim-card", data={**form, "card_number": second.card_number, "csrf": csrf})
+    assert taken.status_code == 409 and "already exists" in taken.text
+    with database.session() as session:
+        owner, unclaimed = session.get(Member, walk_in.id), session.get(Member, second.id)
+        assert owner is not None and owner.email == "kai@example.org"
+        assert unclaimed is not None and unclaimed.email is None  # a refused claim keeps nothing
+        assert unclaimed.password_hash is None
