@@ -7,24 +7,21 @@ form carries an Idempotency-Key minted when the form was rendered: a double subm
 browser retry books once and shows the first result again.
 """
 
-import contextlib
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from admin.pages import logged_in_staff, render
-from admin.till_login import TILL_ROLES, store_of
-from loyalty.errors import Forbidden, LoyaltyError
+from admin.till_login import store_of
+from admin.till_page import cashier, failed, member_panel, money, page, titles, to_login
+from loyalty.errors import LoyaltyError
 from loyalty.pos import purchase as purchase_flow
 from loyalty.pos import service as pos_service
 from loyalty.pos.schemas import PurchaseIn, RedemptionIn, ReturnIn
-from loyalty.program import service as program_service
 from loyalty.rewards import service as rewards_service
 from loyalty.staff.models import Staff
 from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
@@ -35,92 +32,16 @@ from loyalty.web.pages import (
 
 router = APIRouter(include_in_schema=False)
 
-ITEM_ROWS = 3
 FormText = Annotated[str, Form(max_length=2000)]
 FormList = Annotated[list[str] | None, Form()]  # repeated fields: one per basket line
 
 
-def _new_key() -> str:
-    return secrets.token_urlsafe(18)
-
-
-def _cashier(request: Request, session: Session) -> Staff | None:
-    """The logged-in cashier (or admin); Forbidden for staff of another role, None if nobody."""
-    staff = logged_in_staff(request, session)
-    if staff is not None and staff.role not in TILL_ROLES:
-        raise Forbidden("Only cashiers can use the till.", code="not_a_cashier")
-    return staff
-
-
-def _to_login(request: Request) -> Response:
-    return RedirectResponse(request.url_for("till_login"), status_code=303)
-
-
-def _page(request: Request, staff: Staff, status_code: int = 200, **context: Any) -> Response:
-    """The till page; every form on it gets a fresh Idempotency-Key."""
-    context.setdefault("member", None)
-    keys = {"purchase_key": _new_key(), "return_key": _new_key(), "redeem_key": _new_key()}
-    return render(
-        request,
-        "till/till.html",
-        status_code=status_code,
-        cashier=staff,
-        store=store_of(request),
-        item_rows=range(ITEM_ROWS),
-        **keys,
-        **context,
-    )
-
-
-def _failed(request: Request, session: Session, staff: Staff, exc: Exception, **context: Any) -> Response:
-    """Undo the failed booking (its idempotency claim too, so a retry runs afresh) and say why."""
-    session.rollback()
-    if isinstance(exc, ValidationError):
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc'] if not isinstance(p, int)) or 'input'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        message = f"Please check the entry — {problems}."
-        return _page(request, staff, status_code=422, error=message, **context)
-    assert isinstance(exc, LoyaltyError)
-    return _page(request, staff, status_code=exc.status, error=exc.detail, **context)
-
-
-def _member_panel(session: Session, *, code: str, now: Any, settings: Any) -> dict[str, Any] | None:
-    """The member again after a booking; None when the code no longer resolves (QR expired)."""
-    try:
-        return pos_service.identify(session, code=code, now=now, settings=settings)
-    except LoyaltyError:
-        return None
-
-
-def _titles(session: Session, result: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """What the cashier reads instead of the names in a purchase's effects: the rules' titles
-    (published programme) and the rewards' titles."""
-    published = program_service.current(session)
-    rules = {rule.name: rule.title for rule in published.program.rules} if published else {}
-    rewards = {}
-    for effect in result.get("effects", []):
-        if effect.get("reward"):
-            with contextlib.suppress(LoyaltyError):
-                rewards[effect["reward"]] = rewards_service.get_reward(session, name=effect["reward"]).title
-    return {"rules": rules, "rewards": rewards}
-
-
-def _money(text: str) -> str:
-    """Cashiers type 12,50 as often as 12.50."""
-    return text.strip().replace(",", ".")
-
-
-# --- the till --------------------------------------------------------------------------------
-
-
 @router.get("/till", name="till_home")
 def till_home(request: Request, session: SessionDep) -> Response:
-    staff = _cashier(request, session)
+    staff = cashier(request, session)
     if staff is None or store_of(request) is None:
-        return _to_login(request)
-    return _page(request, staff)
+        return to_login(request)
+    return page(request, staff)
 
 
 @router.post("/till/scan", name="till_scan")
@@ -132,18 +53,47 @@ def scan(
     code: FormText = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    staff = _cashier(request, session)
+    staff = cashier(request, session)
     if staff is None or store_of(request) is None:
-        return _to_login(request)
+        return to_login(request)
     check_csrf(request, STAFF_COOKIE, csrf)
     code = code.strip()
     if not code:
-        return _page(request, staff, status_code=422, error="Scan a card or type its number first.")
+        return page(request, staff, status_code=422, error="Scan a card or type its number first.")
     try:
         member = pos_service.identify(session, code=code, now=clock.now(), settings=settings)
     except LoyaltyError as exc:
-        return _failed(request, session, staff, exc)
-    return _page(request, staff, member=member, code=code)
+        return failed(request, session, staff, exc)
+    return page(request, staff, member=member, code=code)
+
+
+@router.post("/till/enrol", name="till_enrol")
+def enrol(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    key: FormText = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """A new card for a customer without one: no personal data; they can claim it online later
+    and keep its points. A double submit of the form gives the same card."""
+    staff = cashier(request, session)
+    if staff is None or store_of(request) is None:
+        return to_login(request)
+    check_csrf(request, STAFF_COOKIE, csrf)
+    now = clock.now()
+    try:
+        _, card = pos_service.enrol_walk_in(session, key=key, now=now)
+        member = pos_service.identify(session, code=card["card_number"], now=now, settings=settings)
+    except LoyaltyError as exc:
+        return failed(request, session, staff, exc)
+    claim = request.url_for("portal_claim_card")
+    notice = (
+        f"New card {card['card_number']}: give the customer a card with this number. They can claim it"
+        f" online at {claim} and keep its points."
+    )
+    return page(request, staff, member=member, code=card["card_number"], notice=notice)
 
 
 @router.post("/till/purchase", name="till_purchase")
@@ -162,17 +112,17 @@ def purchase(
     price: FormList = None,
     quantity: FormList = None,
 ) -> Response:
-    staff = _cashier(request, session)
+    staff = cashier(request, session)
     store = store_of(request)
     if staff is None or store is None:
-        return _to_login(request)
+        return to_login(request)
     check_csrf(request, STAFF_COOKIE, csrf)
     now = clock.now()
     # Without a receipt number from the register, the form's key names the sale: a resubmit
     # of the same form is the same receipt.
     receipt = receipt_id.strip() or f"{store}-{key[:16]}"
     items = [
-        {"sku": s, "category": c, "price": _money(p) or "0", "quantity": q.strip() or "1"}
+        {"sku": s, "category": c, "price": money(p) or "0", "quantity": q.strip() or "1"}
         for s, c, p, q in zip(sku or [], category or [], price or [], quantity or [], strict=False)
         if s.strip()
     ]
@@ -180,16 +130,16 @@ def purchase(
     try:
         context["member"] = pos_service.identify(session, code=code, now=now, settings=settings)
         body = PurchaseIn.model_validate(
-            {"code": code, "receipt_id": receipt, "store": store, "total": _money(total), "items": items}
+            {"code": code, "receipt_id": receipt, "store": store, "total": money(total), "items": items}
         )
         _, result = purchase_flow.book_purchase(
             session, body=body, key=key, staff_id=staff.id, now=now, settings=settings
         )
     except (LoyaltyError, ValidationError) as exc:
-        return _failed(request, session, staff, exc, **context)
-    member = _member_panel(session, code=code, now=now, settings=settings)
-    return _page(
-        request, staff, result=result, titles=_titles(session, result), receipt_id=receipt, member=member,
+        return failed(request, session, staff, exc, **context)
+    member = member_panel(session, code=code, now=now, settings=settings)
+    return page(
+        request, staff, result=result, titles=titles(session, result), receipt_id=receipt, member=member,
         code=code if member else "",
     )  # fmt: skip
 
@@ -206,18 +156,18 @@ def _on_member_panel(
 ) -> Response:
     """An action taken from the member's panel (redeem, hand over): its outcome, or why not,
     above the member's panel as it is afterwards."""
-    staff = _cashier(request, session)
+    staff = cashier(request, session)
     if staff is None or store_of(request) is None:
-        return _to_login(request)
+        return to_login(request)
     check_csrf(request, STAFF_COOKIE, csrf)
     now = clock.now()
     try:
         outcome = act(staff, now)
     except (LoyaltyError, ValidationError) as exc:
-        member = _member_panel(session, code=code, now=now, settings=settings)
-        return _failed(request, session, staff, exc, member=member, code=code)
-    member = _member_panel(session, code=code, now=now, settings=settings)
-    return _page(request, staff, member=member, code=code if member else "", **outcome)
+        member = member_panel(session, code=code, now=now, settings=settings)
+        return failed(request, session, staff, exc, member=member, code=code)
+    member = member_panel(session, code=code, now=now, settings=settings)
+    return page(request, staff, member=member, code=code if member else "", **outcome)
 
 
 @router.post("/till/redeem", name="till_redeem")
@@ -271,19 +221,19 @@ def goods_return(
     sku: FormList = None,
     quantity: FormList = None,
 ) -> Response:
-    staff = _cashier(request, session)
+    staff = cashier(request, session)
     if staff is None or store_of(request) is None:
-        return _to_login(request)
+        return to_login(request)
     check_csrf(request, STAFF_COOKIE, csrf)
     items = [
         {"sku": s, "quantity": q.strip() or "1"}
         for s, q in zip(sku or [], quantity or [], strict=False)
         if s.strip()
     ]
-    fields: dict[str, Any] = {"items": items} if items else {"total": _money(total) or None}
+    fields: dict[str, Any] = {"items": items} if items else {"total": money(total) or None}
     try:
         body = ReturnIn(receipt_id=receipt_id, **fields)
         _, returned = pos_service.book_return(session, body=body, key=key, now=clock.now())
     except (LoyaltyError, ValidationError) as exc:
-        return _failed(request, session, staff, exc)
-    return _page(request, staff, returned=returned, returned_receipt=body.receipt_id)
+        return failed(request, session, staff, exc)
+    return page(request, staff, returned=returned, returned_receipt=body.receipt_id)

@@ -269,3 +269,32 @@ def test_points_buy_a_reward_at_the_till_and_too_few_points_say_so(
     too_dear = client.post("/till/redeem", data={**redeem, "key": "till-redeem-2", "reward": "hamper"})
     assert too_dear.status_code == 409 and "500 points" in too_dear.text
     assert 'id="member-points">10<' in too_dear.text
+
+
+def test_a_customer_without_a_card_gets_one_at_the_till(
+    client: TestClient, database: Database, clock: FixedClock, member_card: str
+) -> None:
+    """'New card': a card number with nothing personal, ready for the purchase, and where to
+    claim it; pressing twice (the same form) gives the same card."""
+    make_staff(database, clock, "cashier")
+    _login(client, "cashier@shop.example")
+    home = client.get("/till")
+    form = {"csrf": _csrf(home.text), "key": _field(home.text, "key")}
+    assert 'action="http://testserver/till/enrol"' in home.text
+    enrolled = client.post("/till/enrol", data=form)
+    assert enrolled.status_code == 200, enrolled.text
+    match = re.search(r"New card (\d{13}): give the customer a card with this number", enrolled.text)
+    assert match and "http://testserver/claim-card" in enrolled.text
+    assert 'id="member-points">0<' in enrolled.text and _field(enrolled.text, "code") == match.group(1)
+    again = client.post("/till/enrol", data=form)
+    assert f"New card {match.group(1)}:" in again.text
+    booked = client.post(
+        "/till/purchase",
+        data={
+            "csrf": form["csrf"],
+            "code": match.group(1),
+            "key": _field(enrolled.text, "key"),
+            "total": "5",
+        },
+    )
+    assert booked.status_code == 200 and "+5 points" in booked.text
