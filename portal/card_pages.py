@@ -11,7 +11,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from loyalty.cards import render as card_render
 from loyalty.cards.service import claim_online, mint_qr_token
@@ -20,12 +19,11 @@ from loyalty.rewards import service as rewards_service
 from loyalty.web.attempts import client_address, failed_attempts
 from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from loyalty.web.pages import MEMBER_COOKIE, check_csrf, logged_in_redirect
-from portal.pages import page_member, render
+from portal.pages import account_problem, page_member, render
 
 router = APIRouter(include_in_schema=False)
 
 NO_STORE = {"Cache-Control": "no-store"}
-_email = TypeAdapter(EmailStr)
 
 
 @router.get("/card", name="portal_card")
@@ -75,13 +73,7 @@ def claim_submit(
     """A card from the till becomes an online account with its points (as POST /api/v1/cards/claim)."""
     check_csrf(request, MEMBER_COOKIE, csrf)
     form = {"card_number": card_number, "email": email, "display_name": display_name}
-    problem = None
-    try:
-        _email.validate_python(email)
-    except ValidationError:
-        problem = "Please enter a valid email."
-    if problem is None and len(password) < 8:
-        problem = "The password needs 8 characters."
+    problem = account_problem(email, password)
     if problem:
         return render(request, "claim_card.html", status_code=422, error=problem, **form)
     now = clock.now()

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from loyalty.errors import LoyaltyError
 from loyalty.ledger import service as ledger_service
@@ -17,10 +16,9 @@ from loyalty.web.attempts import client_address, failed_attempts
 from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from loyalty.web.pages import MEMBER_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
 from portal import card_pages, consent_pages
-from portal.pages import page_member, render, render_error
+from portal.pages import account_problem, page_member, render, render_error
 
 router = APIRouter(include_in_schema=False)
-_email = TypeAdapter(EmailStr)
 
 
 def _logged_in(request: Request, member_id: int) -> Response:
@@ -89,14 +87,9 @@ def signup_submit(
 ) -> Response:
     check_csrf(request, MEMBER_COOKIE, csrf)
     form = {"email": email, "display_name": display_name}
-    try:
-        _email.validate_python(email)
-    except ValidationError:
-        return render(request, "signup.html", status_code=422, error="Please enter a valid email.", **form)
-    if len(password) < 8:
-        return render(
-            request, "signup.html", status_code=422, error="The password needs 8 characters.", **form
-        )
+    problem = account_problem(email, password)
+    if problem:
+        return render(request, "signup.html", status_code=422, error=problem, **form)
     try:
         member = member_service.sign_up(
             session,
