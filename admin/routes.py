@@ -11,7 +11,7 @@ from admin import till, till_login
 from admin.pages import login_redirect, page_staff, render, render_error
 from loyalty.reports import service as reports
 from loyalty.staff import service as staff_service
-from loyalty.web.attempts import client_address, failed_attempts
+from loyalty.web.attempts import attempted
 from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep
 from loyalty.web.pages import STAFF_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
 
@@ -39,11 +39,10 @@ def login_submit(
     next: Annotated[str, Form()] = "/admin",
 ) -> Response:
     check_csrf(request, STAFF_COOKIE, csrf)
-    attempts, address, now = failed_attempts(request), client_address(request), clock.now()
-    attempts.check(address, now)
-    staff = staff_service.authenticate(session, email=email, password=password)
+    staff = attempted(
+        request, clock.now(), lambda: staff_service.authenticate(session, email=email, password=password)
+    )
     if staff is None:
-        attempts.failed(address, now)
         return render(
             request,
             "login.html",

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from admin.pages import render
 from loyalty.staff import service as staff_service
-from loyalty.web.attempts import client_address, failed_attempts
+from loyalty.web.attempts import attempted
 from loyalty.web.deps import ClockDep, ReadSessionDep
 from loyalty.web.pages import STAFF_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
 
@@ -43,12 +43,11 @@ def login_submit(
 ) -> Response:
     check_csrf(request, STAFF_COOKIE, csrf)
     store = store.strip()
-    attempts, address, now = failed_attempts(request), client_address(request), clock.now()
-    attempts.check(address, now)
-    staff = staff_service.authenticate(session, email=email, password=password)
+    staff = attempted(
+        request, clock.now(), lambda: staff_service.authenticate(session, email=email, password=password)
+    )
     error, status = None, 200
     if staff is None:
-        attempts.failed(address, now)
         error, status = "Email or password is wrong.", 401
     elif staff.role not in TILL_ROLES:
         error, status = "Only cashiers can use the till; this account cannot.", 403

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from loyalty.cards import render as card_render
-from loyalty.cards.service import claim_online, mint_qr_token
+from loyalty.cards.service import CLAIM_GUESSED_WRONG, claim_online, mint_qr_token
 from loyalty.errors import LoyaltyError
 from loyalty.rewards import service as rewards_service
-from loyalty.web.attempts import client_address, failed_attempts
+from loyalty.web.attempts import attempted
 from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from loyalty.web.pages import MEMBER_COOKIE, check_csrf, logged_in_redirect
 from portal.pages import account_problem, page_member, render
@@ -77,21 +77,20 @@ def claim_submit(
     if problem:
         return render(request, "claim_card.html", status_code=422, error=problem, **form)
     now = clock.now()
-    attempts, address = failed_attempts(request), client_address(request)
     try:
-        attempts.check(address, now)  # guessing walk-in card numbers gets slow
-        member = claim_online(
-            session, settings=settings, database=request.app.state.database,
-            request_base_url=str(request.base_url), now=now, card_number=card_number, email=email,
-            password=password, display_name=display_name or None,
+        member = attempted(  # guessing walk-in card numbers gets slow
+            request, now, failing=CLAIM_GUESSED_WRONG, attempt=lambda: claim_online(
+                session, settings=settings, database=request.app.state.database,
+                request_base_url=str(request.base_url), now=now, card_number=card_number, email=email,
+                password=password, display_name=display_name or None,
+            ),
         )  # fmt: skip
     except LoyaltyError as exc:
-        if exc.code in ("unknown_card", "card_claimed"):
-            attempts.failed(address, now)
         session.rollback()  # nothing of a refused claim is kept
         page = render(request, "claim_card.html", status_code=exc.status, error=exc.detail, **form)
         page.headers.update(exc.headers or {})
         return page
+    assert member is not None  # a claim answers with the member or raises
     home = str(request.url_for("portal_home"))
     return logged_in_redirect(
         request, cookie=MEMBER_COOKIE, subject=f"member:{member.id}", role="member", to=home

@@ -12,7 +12,7 @@ from loyalty.errors import LoyaltyError
 from loyalty.ledger import service as ledger_service
 from loyalty.members import service as member_service
 from loyalty.members.links import EMAIL_CONFIRM_AUDIENCE, read_link_token
-from loyalty.web.attempts import client_address, failed_attempts
+from loyalty.web.attempts import attempted
 from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from loyalty.web.pages import MEMBER_COOKIE, check_csrf, logged_in_redirect, logged_out_redirect
 from portal import card_pages, consent_pages
@@ -58,11 +58,10 @@ def login_submit(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, MEMBER_COOKIE, csrf)
-    attempts, address, now = failed_attempts(request), client_address(request), clock.now()
-    attempts.check(address, now)
-    member = member_service.authenticate(session, email=email, password=password)
+    member = attempted(
+        request, clock.now(), lambda: member_service.authenticate(session, email=email, password=password)
+    )
     if member is None or member.id is None:
-        attempts.failed(address, now)
         return render(
             request, "login.html", status_code=401, error="Email or password is wrong.", email=email
         )

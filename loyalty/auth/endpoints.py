@@ -9,7 +9,7 @@ from loyalty.auth.security import access_token
 from loyalty.errors import NotAuthenticated
 from loyalty.members import service as member_service
 from loyalty.staff import service as staff_service
-from loyalty.web.attempts import client_address, failed_attempts
+from loyalty.web.attempts import attempted
 from loyalty.web.deps import ClockDep, ReadSessionDep, SettingsDep
 
 router = APIRouter(tags=["auth"])
@@ -30,20 +30,24 @@ def login(
     """
     wanted = set(form.scopes)
     now = clock.now()
-    attempts, address = failed_attempts(request), client_address(request)
-    attempts.check(address, now)
-    if "member" not in wanted:
-        staff = staff_service.authenticate(session, email=form.username, password=form.password)
-        if staff is not None:
-            token = access_token(settings, subject=f"staff:{staff.id}", role=staff.role, now=now)
-            return _token_response(settings, token, "staff", staff.role)
-    if "staff" not in wanted:
-        member = member_service.authenticate(session, email=form.username, password=form.password)
-        if member is not None:
-            token = access_token(settings, subject=f"member:{member.id}", role="member", now=now)
-            return _token_response(settings, token, "member", "member")
-    attempts.failed(address, now)
-    raise NotAuthenticated("Email or password is wrong.", code="invalid_credentials")
+
+    def signed_in() -> dict[str, Any] | None:
+        if "member" not in wanted:
+            staff = staff_service.authenticate(session, email=form.username, password=form.password)
+            if staff is not None:
+                token = access_token(settings, subject=f"staff:{staff.id}", role=staff.role, now=now)
+                return _token_response(settings, token, "staff", staff.role)
+        if "staff" not in wanted:
+            member = member_service.authenticate(session, email=form.username, password=form.password)
+            if member is not None:
+                token = access_token(settings, subject=f"member:{member.id}", role="member", now=now)
+                return _token_response(settings, token, "member", "member")
+        return None
+
+    answer = attempted(request, now, signed_in)
+    if answer is None:
+        raise NotAuthenticated("Email or password is wrong.", code="invalid_credentials")
+    return answer
 
 
 def _token_response(settings: Any, token: str, kind: str, role: str) -> dict[str, Any]:

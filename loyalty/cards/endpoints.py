@@ -7,12 +7,11 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from loyalty.cards import render
-from loyalty.cards.service import QrToken, claim_online, mint_qr_token
-from loyalty.errors import LoyaltyError
+from loyalty.cards.service import CLAIM_GUESSED_WRONG, QrToken, claim_online, mint_qr_token
 from loyalty.members.endpoints import member_public
 from loyalty.members.models import Member
 from loyalty.members.schemas import MemberCreate, MemberPublic
-from loyalty.web.attempts import client_address, failed_attempts
+from loyalty.web.attempts import attempted
 from loyalty.web.deps import (
     ClockDep,
     DatabaseDep,
@@ -71,16 +70,12 @@ def claim(
     Like a sign-up, the email is then confirmed by double opt-in.
     """
     now = clock.now()
-    attempts, address = failed_attempts(request), client_address(request)
-    attempts.check(address, now)  # guessing walk-in card numbers gets slow
-    try:
-        member = claim_online(
+    member = attempted(  # guessing walk-in card numbers gets slow
+        request, now, failing=CLAIM_GUESSED_WRONG, attempt=lambda: claim_online(
             session, settings=settings, database=database, request_base_url=str(request.base_url), now=now,
             card_number=body.card_number, email=str(body.email), password=body.password,
             display_name=body.display_name,
-        )  # fmt: skip
-    except LoyaltyError as exc:
-        if exc.code in ("unknown_card", "card_claimed"):
-            attempts.failed(address, now)
-        raise
+        ),
+    )  # fmt: skip
+    assert member is not None  # a claim answers with the member or raises
     return member_public(member)

@@ -169,6 +169,10 @@ def claim_card(
     return member
 
 
+# What a failed claim says when someone guesses card numbers (counted as failed attempts).
+CLAIM_GUESSED_WRONG = ("unknown_card", "card_claimed")
+
+
 def claim_online(
     session: Session,
     *,

@@ -8,11 +8,15 @@ it; that is enough to make guessing slow without a write per failed attempt.
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from starlette.requests import Request
 
-from loyalty.errors import TooManyRequests
+from loyalty.errors import LoyaltyError, TooManyRequests
+
+T = TypeVar("T")
 
 MAX_FAILURES = 20
 WINDOW = timedelta(minutes=15)
@@ -66,3 +70,22 @@ def client_address(request: Request) -> str:
 
 def failed_attempts(request: Request) -> FailedAttempts:
     return request.app.state.failed_attempts  # type: ignore[no-any-return]
+
+
+def attempted(
+    request: Request, now: datetime, attempt: Callable[[], T | None], *, failing: tuple[str, ...] = ()
+) -> T | None:
+    """`attempt()` (a login, a card claim) for this request's client address: refused (429)
+    while the address has too many recent failures; an answer of None, or a LoyaltyError whose
+    code is in `failing`, counts as one more."""
+    attempts, address = failed_attempts(request), client_address(request)
+    attempts.check(address, now)
+    try:
+        outcome = attempt()
+    except LoyaltyError as exc:
+        if exc.code in failing:
+            attempts.failed(address, now)
+        raise
+    if outcome is None:
+        attempts.failed(address, now)
+    return outcome
