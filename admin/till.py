@@ -17,18 +17,16 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from admin.till_login import store_of
-from admin.till_page import cashier, failed, member_panel, money, page, titles, to_login
+from admin.till_page import failed, member_panel, money, on_shift, page, titles, to_login
+from loyalty.clock import Clock
 from loyalty.errors import LoyaltyError
 from loyalty.pos import purchase as purchase_flow
 from loyalty.pos import service as pos_service
 from loyalty.pos.schemas import PurchaseIn, RedemptionIn, ReturnIn
 from loyalty.rewards import service as rewards_service
+from loyalty.settings import Settings
 from loyalty.staff.models import Staff
 from loyalty.web.deps import ClockDep, SessionDep, SettingsDep
-from loyalty.web.pages import (
-    STAFF_COOKIE,
-    check_csrf,
-)
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,8 +36,8 @@ FormList = Annotated[list[str] | None, Form()]  # repeated fields: one per baske
 
 @router.get("/till", name="till_home")
 def till_home(request: Request, session: SessionDep) -> Response:
-    staff = cashier(request, session)
-    if staff is None or store_of(request) is None:
+    staff = on_shift(request, session)
+    if staff is None:
         return to_login(request)
     return page(request, staff)
 
@@ -53,10 +51,9 @@ def scan(
     code: FormText = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    staff = cashier(request, session)
-    if staff is None or store_of(request) is None:
+    staff = on_shift(request, session, csrf)
+    if staff is None:
         return to_login(request)
-    check_csrf(request, STAFF_COOKIE, csrf)
     code = code.strip()
     if not code:
         return page(request, staff, status_code=422, error="Scan a card or type its number first.")
@@ -78,10 +75,9 @@ def enrol(
 ) -> Response:
     """A new card for a customer without one: no personal data; they can claim it online later
     and keep its points. A double submit of the form gives the same card."""
-    staff = cashier(request, session)
-    if staff is None or store_of(request) is None:
+    staff = on_shift(request, session, csrf)
+    if staff is None:
         return to_login(request)
-    check_csrf(request, STAFF_COOKIE, csrf)
     now = clock.now()
     try:
         _, card = pos_service.enrol_walk_in(session, key=key, now=now)
@@ -112,12 +108,7 @@ def purchase(
     price: FormList = None,
     quantity: FormList = None,
 ) -> Response:
-    staff = cashier(request, session)
     store = store_of(request)
-    if staff is None or store is None:
-        return to_login(request)
-    check_csrf(request, STAFF_COOKIE, csrf)
-    now = clock.now()
     # Without a receipt number from the register, the form's key names the sale: a resubmit
     # of the same form is the same receipt.
     receipt = receipt_id.strip() or f"{store}-{key[:16]}"
@@ -126,44 +117,39 @@ def purchase(
         for s, c, p, q in zip(sku or [], category or [], price or [], quantity or [], strict=False)
         if s.strip()
     ]
-    context: dict[str, Any] = {"code": code, "member": None}
-    try:
-        context["member"] = pos_service.identify(session, code=code, now=now, settings=settings)
+
+    def act(staff: Staff, now: datetime) -> dict[str, Any]:
         body = PurchaseIn.model_validate(
             {"code": code, "receipt_id": receipt, "store": store, "total": money(total), "items": items}
         )
         _, result = purchase_flow.book_purchase(
             session, body=body, key=key, staff_id=staff.id, now=now, settings=settings
         )
-    except (LoyaltyError, ValidationError) as exc:
-        return failed(request, session, staff, exc, **context)
-    member = member_panel(session, code=code, now=now, settings=settings)
-    return page(
-        request, staff, result=result, titles=titles(session, result), receipt_id=receipt, member=member,
-        code=code if member else "",
-    )  # fmt: skip
+        return {"result": result, "titles": titles(session, result), "receipt_id": receipt}
+
+    return _on_member_panel(request, session, settings, clock, code=code, csrf=csrf, act=act)
 
 
 def _on_member_panel(
     request: Request,
     session: Session,
-    settings: Any,
-    clock: ClockDep,
+    settings: Settings,
+    clock: Clock,
     *,
     code: str,
     csrf: str,
     act: Callable[[Staff, datetime], dict[str, Any]],
 ) -> Response:
-    """An action taken from the member's panel (redeem, hand over): its outcome, or why not,
-    above the member's panel as it is afterwards."""
-    staff = cashier(request, session)
-    if staff is None or store_of(request) is None:
+    """An action on the scanned member (book a purchase, redeem, hand over): its outcome, or
+    why not (nothing of it kept), above the member's panel as it is afterwards."""
+    staff = on_shift(request, session, csrf)
+    if staff is None:
         return to_login(request)
-    check_csrf(request, STAFF_COOKIE, csrf)
     now = clock.now()
     try:
         outcome = act(staff, now)
     except (LoyaltyError, ValidationError) as exc:
+        session.rollback()  # the panel shows the member as they were before the attempt
         member = member_panel(session, code=code, now=now, settings=settings)
         return failed(request, session, staff, exc, member=member, code=code)
     member = member_panel(session, code=code, now=now, settings=settings)
@@ -221,10 +207,9 @@ def goods_return(
     sku: FormList = None,
     quantity: FormList = None,
 ) -> Response:
-    staff = cashier(request, session)
-    if staff is None or store_of(request) is None:
+    staff = on_shift(request, session, csrf)
+    if staff is None:
         return to_login(request)
-    check_csrf(request, STAFF_COOKIE, csrf)
     items = [
         {"sku": s, "quantity": q.strip() or "1"}
         for s, q in zip(sku or [], quantity or [], strict=False)

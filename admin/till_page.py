@@ -17,6 +17,7 @@ from loyalty.pos import service as pos_service
 from loyalty.program import service as program_service
 from loyalty.rewards import service as rewards_service
 from loyalty.staff.models import Staff
+from loyalty.web.pages import STAFF_COOKIE, check_csrf
 
 ITEM_ROWS = 3
 
@@ -30,6 +31,17 @@ def cashier(request: Request, session: Session) -> Staff | None:
     staff = logged_in_staff(request, session)
     if staff is not None and staff.role not in TILL_ROLES:
         raise Forbidden("Only cashiers can use the till.", code="not_a_cashier")
+    return staff
+
+
+def on_shift(request: Request, session: Session, csrf: str | None = None) -> Staff | None:
+    """The cashier at this till, or None (log in first) when nobody is or the till has no
+    store; once someone is, a form's CSRF token is checked."""
+    staff = cashier(request, session)
+    if staff is None or store_of(request) is None:
+        return None
+    if csrf is not None:
+        check_csrf(request, STAFF_COOKIE, csrf)
     return staff
 
 
