@@ -32,12 +32,10 @@ def card(request: Request, session: ReadSessionDep, settings: SettingsDep, clock
     if member is None:
         return RedirectResponse(request.url_for("portal_login"), status_code=303)
     assert member.id is not None
-    now = clock.now()
-    token = mint_qr_token(settings, member_id=member.id, now=now)
     response = render(
-        request, "card.html", member=member, expires_at=token.expires_at,
-        slot_seconds=settings.qr_slot_seconds, token_seconds=settings.qr_token_seconds,
-        vouchers=rewards_service.open_vouchers(session, member_id=member.id, now=now),
+        request, "card.html", member=member, slot_seconds=settings.qr_slot_seconds,
+        token_seconds=settings.qr_token_seconds,
+        vouchers=rewards_service.open_vouchers(session, member_id=member.id, now=clock.now()),
     )  # fmt: skip
     response.headers.update(NO_STORE)
     return response
