@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from loyalty.engine import repository
 from loyalty.engine.history import DatabaseHistory
-from loyalty.engine.service import event_json, to_cents, update_tier
+from loyalty.engine.service import event_json, reward_key, to_cents, update_tier
 from loyalty.errors import InvalidInput, NotFound
 from loyalty.ledger import service as ledger_service
 from loyalty.members.models import Member
@@ -175,10 +175,10 @@ def _take_back_vouchers(
     taken back if unused; a used one cannot be, and the answer says which."""
     granted = {row.rule for row in repository.awards_for_event(session, event_id=purchase.id) if row.reward}
     for rule in sorted(granted - still_granted):
+        key = reward_key(purchase.idempotency_key, rule)
         taken = rewards_service.take_back_granted_voucher(
-            session, member_id=outcome.member_id, idempotency_key=f"{purchase.idempotency_key}:{rule}:reward",
-            now=now,
-        )  # fmt: skip
+            session, member_id=outcome.member_id, idempotency_key=key, now=now
+        )
         if taken is not None:
             code, revoked = taken
             (outcome.vouchers_revoked if revoked else outcome.vouchers_already_used).append(code)

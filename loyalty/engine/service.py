@@ -267,6 +267,12 @@ def budgeted_points(session: Session, *, effect: Any, budgets: dict[str, int]) -
     return points
 
 
+def reward_key(event_key: str, rule: str) -> str:
+    """The idempotency key of the voucher `rule` grants for the event: a retry finds it, and a
+    return of the event's goods takes it back by it."""
+    return f"{event_key}:{rule}:reward"
+
+
 def grant_reward(
     session: Session, *, member_id: int, effect: Any, key: str, now: datetime
 ) -> tuple[Any, str | None, str]:
@@ -275,7 +281,7 @@ def grant_reward(
     voucher, no reward, and the why says what happened, for the cashier and the member."""
     voucher, refused = rewards_service.grant_voucher_if_issuable(
         session, member_id=member_id, reward=effect.reward, now=now,
-        idempotency_key=f"{key}:{effect.rule}:reward", reason=effect.why,
+        idempotency_key=reward_key(key, effect.rule), reason=effect.why,
     )  # fmt: skip
     if voucher is None:
         return None, None, f"{effect.why}; {effect.reward} not granted: {refused}"
