@@ -68,7 +68,6 @@ class IdentifyOut(BaseModel):
     vouchers: list[OpenVoucher] = []  # unused, unexpired vouchers the member can hand in now
 
 
-
 class RedemptionIn(CodeIn):
     reward: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 

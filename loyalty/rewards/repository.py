@@ -1,6 +1,7 @@
 """SQL for rewards and vouchers."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -83,31 +84,28 @@ def vouchers_of(session: Session, member_id: int) -> list[Voucher]:
     )
 
 
+def _usable(now: datetime) -> tuple[Any, ...]:
+    """A voucher that can still be handed in: not used, not taken back, not expired."""
+    return (col(Voucher.used_at).is_(None), col(Voucher.revoked_at).is_(None), col(Voucher.expires_at) > now)
+
+
 def open_vouchers(session: Session, member_id: int, now: datetime) -> list[tuple[Voucher, Reward]]:
     """The member's vouchers that can still be used (not used, not taken back, not expired),
     soonest to expire first, each with its reward."""
     rows = session.exec(
         select(Voucher, Reward)
         .join(Reward, col(Reward.id) == col(Voucher.reward_id))
-        .where(
-            Voucher.member_id == member_id,
-            col(Voucher.used_at).is_(None),
-            col(Voucher.revoked_at).is_(None),
-            col(Voucher.expires_at) > now,
-        )
+        .where(col(Voucher.member_id) == member_id, *_usable(now))
         .order_by(col(Voucher.expires_at), col(Voucher.id))
     )
     return [(voucher, reward) for voucher, reward in rows]
 
 
 def mark_voucher_used(session: Session, *, code: str, now: datetime, staff_id: int | None) -> bool:
-    """Single use in one statement: only an unused, unexpired voucher flips to used."""
+    """Single use in one statement: only a usable voucher flips to used."""
     result = session.execute(
         update(Voucher)
-        .where(
-            col(Voucher.code) == code, col(Voucher.used_at).is_(None), col(Voucher.revoked_at).is_(None),
-            col(Voucher.expires_at) > now,
-        )
+        .where(col(Voucher.code) == code, *_usable(now))
         .values(used_at=now, used_by_staff_id=staff_id)
         .returning(col(Voucher.id))
         .execution_options(synchronize_session=False)
