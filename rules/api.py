@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import cast
 
 from . import ast as A
 from .audience import tier_function
@@ -14,7 +13,6 @@ from .compiler import ProgramCompiler
 from .diagnostics import CompileError, Diagnostic, Reporter
 from .parser import parse_module
 from .program import FieldInfo, Program, PurposeInfo, RuleInfo, TierInfo, describe_award
-from .schema import HISTORY_FUNCTIONS
 
 Source = str | Sequence[tuple[str, str]]
 
@@ -103,7 +101,7 @@ def build_program(files, checked: Checked, warnings: list[Diagnostic]) -> Progra
         tier_names=[t.name for t in module.tiers],
     )
     program._checked = checked
-    program.history_figures = history_figures([*module.rules, *module.tiers])
+    program.history_figures = checked.history_figures
     compiler = ProgramCompiler(checked, rules, program.tier_index,
                                {f.name: f for f in module.fields})
     program._evaluate = compiler.build(program)
@@ -111,24 +109,6 @@ def build_program(files, checked: Checked, warnings: list[Diagnostic]) -> Progra
     program.evaluate = program._evaluate  # type: ignore[method-assign]  # deliberate: hot path
     program._tier_function = tier_function(program, module.tiers, checked.types)
     return program
-
-
-def history_figures(nodes: Iterable[object]) -> frozenset[tuple[str, int, str]]:
-    """(function, amount, unit) of each history call (`spent(90 days)`) anywhere in `nodes`."""
-    found: set[tuple[str, int, str]] = set()
-    pending = list(nodes)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (list, tuple)):
-            pending.extend(node)
-            continue
-        if not hasattr(node, "__dataclass_fields__"):
-            continue
-        if isinstance(node, A.Call) and node.func in HISTORY_FUNCTIONS:
-            duration = cast(A.Literal, node.args[0]).value
-            found.add((node.func, int(duration.amount), str(duration.unit)))
-        pending.extend(getattr(node, name) for name in node.__dataclass_fields__)
-    return frozenset(found)
 
 
 __all__ = ["CompileError", "Reporter", "check_program", "compile_program"]

@@ -42,6 +42,8 @@ class Checked:
     types: dict[int, str]
     rule_fields: dict[str, set[str]] = field(default_factory=dict)  # fields each rule uses
     read_fields: set[str] = field(default_factory=set)
+    # (function, amount, unit) of each history figure the rules and tiers read
+    history_figures: frozenset[tuple[str, int, str]] = frozenset()
 
 
 def _where(pos: A.Pos) -> str:
@@ -79,6 +81,7 @@ class Checker:
             checked.rule_fields[rule.name] = self._rule(rule, settings)
         self._groups(rules)
         self._unused(checked)
+        checked.history_figures = frozenset(self.exprs.history_figures)
         return checked
 
     # ---- names

@@ -45,6 +45,8 @@ class ExprChecker:
         self.tiers = tiers
         self.purposes = purposes  # name -> PurposeDecl
         self.types = types  # id(expr) -> type, read by the compiler
+        # (function, amount, unit) of every history call checked, e.g. ("spent", 90, "days")
+        self.history_figures: set[tuple[str, int, str]] = set()
 
     def check(self, expr: A.Expr, scope: Scope, env: dict[str, str] | None = None) -> str:
         ty = self._check(expr, scope, env or {})
@@ -173,6 +175,8 @@ class ExprChecker:
             sc.uses_history = True
             if not (isinstance(arg, A.Literal) and arg.kind == "duration"):
                 self.report.error(arg.pos, f"{e.func}() takes a duration such as 30 days")
+            else:
+                self.history_figures.add((e.func, int(arg.value.amount), str(arg.value.unit)))
         elif ty != ANY and ty not in accepted:
             self.report.error(arg.pos, f"{e.func}() takes {' or '.join(map(describe, accepted))}"
                               f", not {describe(ty)}")
