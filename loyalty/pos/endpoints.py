@@ -30,7 +30,7 @@ from loyalty.web.deps import (
     ReadSessionDep,
     SessionDep,
     SettingsDep,
-    in_transaction,
+    in_batched_transaction,
     require_staff,
 )
 
@@ -66,14 +66,15 @@ async def purchase(
 
 
 async def book(request: Request, body: PurchaseIn, principal: Principal, key: str | None) -> JSONResponse:
-    """The till's hot path: one thread hand-off for the whole transaction, and the cashier's
-    account is checked inside it (purchase.book_purchase) instead of by a dependency of its own."""
+    """The till's hot path: the purchase joins this worker's next group commit (web.batches), one
+    thread hand-off per batch, and the cashier's account is checked inside the transaction
+    (purchase.book_purchase) instead of by a dependency of its own."""
     if principal.kind != "staff":
         raise Forbidden("This needs a staff login.")
     state = request.app.state
     now, settings = state.clock.now(), state.settings
     return _reply(
-        await in_transaction(
+        await in_batched_transaction(
             request,
             lambda session: purchase_flow.book_purchase(
                 session, body=body, key=key, staff_id=principal.id, now=now, settings=settings

@@ -22,6 +22,7 @@ from loyalty.members.models import Member
 from loyalty.settings import Settings
 from loyalty.staff import service as staff_service
 from loyalty.staff.models import Staff
+from loyalty.web import batches
 
 T = TypeVar("T")
 
@@ -53,8 +54,9 @@ class _LoopGates:
 
 _loop_state: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopGates]" = weakref.WeakKeyDictionary()
 TRANSACTION_THREADS = 128
-# Threads per worker for hot-path transactions: more only queue for the GIL while holding a
-# transaction (and its row locks) open; requests beyond them wait on the event loop instead.
+# Threads per worker for hot-path transactions (now the batches of web.batches, 2 at a time on
+# PostgreSQL): more only queue for the GIL while holding a transaction (and its row locks) open;
+# requests beyond them wait on the event loop instead.
 # Measured on 2 cores (PostgreSQL on the same machine, 2 workers, 32 tills, runs alternated):
 # 128 threads < 8 (226, 233/s) < 2-4 (231-249/s, p99 225-326 ms vs 298-337 ms). A database
 # across a network, with longer waits per statement, would want more.
@@ -131,28 +133,26 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
             await anyio.to_thread.run_sync(transaction.__exit__, None, None, None, limiter=limiter)
 
 
-def _run_transaction(database: Database, work: Callable[[Session], T]) -> T:
-    with database.session() as session:
-        return work(session)
+async def in_batched_transaction(request: Request, work: Callable[[Session], T]) -> T:
+    """`work(session)` in a transaction it may share with other purchases waiting in this worker
+    (web.batches: group commit), committed before it returns; for the till's hot path.
 
-
-async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
-    """`work(session)` in one transaction on one worker thread, committed before it returns.
-
-    For the till's hot path: SessionDep with a sync endpoint hands the request to a thread three
-    times (open, endpoint, commit); here it is once. SQLite writers still queue on the event loop.
-    """
+    SessionDep with a sync endpoint hands a request to a thread three times (open, endpoint,
+    commit); here a whole batch takes one hand-off on PostgreSQL. On SQLite a batch queues for
+    the writer on the event loop with every other writer of this process, and runs right there
+    when the file is free: a thread would have to win the GIL back from this busy loop while
+    holding the writer lock."""
     database: Database = request.app.state.database
     gates = _loop_gates()
-    if not database.is_sqlite:
-        return await anyio.to_thread.run_sync(_run_transaction, database, work, limiter=gates.hot_path)
-    async with gates.sqlite_writers:
-        if not database.writer_busy():
-            # Every writer of this process queues on the gate we hold, so the file is ours: a
-            # few in-process statements run right here, without a thread hand-off that would
-            # have to win the GIL back from this busy loop while holding the writer lock.
-            return _run_transaction(database, work)
-        return await anyio.to_thread.run_sync(_run_transaction, database, work, limiter=gates.transactions)
+
+    async def run_sqlite(run: Callable[[], Any]) -> Any:
+        async with gates.sqlite_writers:
+            if not database.writer_busy():
+                return run()
+            return await anyio.to_thread.run_sync(run, limiter=gates.transactions)
+
+    result: T = await batches.in_batch(database, work, run_sqlite=run_sqlite, limiter=gates.hot_path)
+    return result
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
