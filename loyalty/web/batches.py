@@ -99,6 +99,10 @@ async def _drain(database: Database, batcher: _Batcher, run_sqlite: Any, limiter
                     outcomes = await anyio.to_thread.run_sync(run_batch, database, works, limiter=limiter)
             except Exception as exc:  # noqa: BLE001 - every waiting purchase gets the error
                 outcomes = [(False, exc)] * len(works)
+            except BaseException:  # cancelled (shutdown): nobody is left waiting forever
+                for _, future in taken:
+                    future.cancel()
+                raise
             for (_, future), outcome in zip(taken, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
