@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
+from psycopg import RawCursor
 from rawhttp import Connection
 from sqlalchemy import event, text
 
@@ -316,14 +317,15 @@ def hot_path_plans(database: Database, book_one: Any) -> list[tuple[str, str, bo
     Returns (statement, plan, uses_index_or_key). A full scan of a table is flagged; so is any
     plan without an index, except single-row inserts.
     """
-    captured: list[tuple[str, Any]] = []
+    captured: list[tuple[str, Any, bool]] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
         if not many and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH")):
-            captured.append((statement, parameters))
+            captured.append((statement, parameters, conn is None))
 
     event.listen(database.engine, "before_cursor_execute", capture)
-    # The till's purchase runs its own statements on the DBAPI connection.
+    # The till's purchase runs its own statements on the DBAPI connection (PostgreSQL: `$1`
+    # placeholders, for psycopg's RawCursor).
     Raw.trace = lambda sql, parameters: capture(None, None, sql, parameters, None, False)
     try:
         book_one()
@@ -334,8 +336,9 @@ def hot_path_plans(database: Database, book_one: Any) -> list[tuple[str, str, bo
     seen = set()
     raw = database.engine.raw_connection()
     try:
-        cursor = raw.cursor()
-        for statement, parameters in captured:
+        for statement, parameters, by_raw in captured:
+            by_psycopg = by_raw and not database.is_sqlite
+            cursor = RawCursor(cast(Any, raw.driver_connection)) if by_psycopg else raw.cursor()
             shape = re.sub(r"\s+", " ", statement).strip()
             if shape in seen or shape.upper().startswith(("SAVEPOINT", "RELEASE")):
                 continue
