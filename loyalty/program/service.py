@@ -3,6 +3,7 @@
 import hashlib
 import json
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,8 @@ _compiling = threading.Lock()
 _compiled: "OrderedDict[str, rules.Program]" = OrderedDict()
 # The newest version seen, per database URL.
 _current: dict[str, Published] = {}
+# Rendering an engine's URL costs more than the rest of the cache lookup (per till purchase).
+_url_of: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
 
 
 def normalize_sources(sources: Sources) -> list[tuple[str, str]]:
@@ -176,7 +179,10 @@ def _current_version(session: Session) -> Published | None:
 def _published(session: Session, latest: tuple[int, str] | None) -> Published | None:
     if latest is None:
         return None
-    key = str(session.get_bind().engine.url)
+    engine = session.get_bind().engine
+    key = _url_of.get(engine)
+    if key is None:
+        key = _url_of[engine] = str(engine.url)
     with _lock:
         cached = _current.get(key)
     # The digest guards against a database that was emptied and refilled under the same URL.
