@@ -106,6 +106,10 @@ async def _drain(database: Database, batcher: _Batcher, run_sqlite: Any, limiter
             for (_, future), outcome in zip(taken, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
+            # Let the answered requests send their responses (and waiting sockets be read)
+            # before the next batch: on SQLite a batch runs on the event loop and would keep
+            # them waiting another batch. Measured (32 tills, SQLite): p99 70 -> 56 ms.
+            await asyncio.sleep(0)
     finally:
         batcher.running -= 1
 
