@@ -136,5 +136,40 @@ def test_no_answer_before_the_commit(database: Database, settings: Settings, clo
         assert _points(database, clock, member_id) == 4
 
 
+def test_a_batch_is_answered_before_the_next_batch_runs(
+    database: Database, settings: Settings, clock: FixedClock
+) -> None:
+    """On SQLite a batch runs on the event loop: the tills of one batch get their answers before
+    the purchases queued behind them are booked, not one batch later. (On PostgreSQL batches run
+    on threads, 2 at once per worker; with one at a time the order is the same.)"""
+    members = _members(database, clock, 4)
+    timeline: list[str] = []
+    real_run_batch = batches.run_batch
+
+    def run_batch(db: Database, works: list[Any]) -> list[Any]:
+        timeline.append(f"book {len(works)}")
+        return real_run_batch(db, works)
+
+    async def till(card: str, number: int) -> Any:
+        result = await batches.in_batch(
+            database, _purchase(settings, clock, card, f"r-{number}", "4.00", f"k-{number}"),
+            run_sqlite=_direct, limiter=None,
+        )  # fmt: skip
+        timeline.append("answer")
+        return result
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(*(till(card, n) for n, (_, card) in enumerate(members)))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batches, "run_batch", run_batch)
+        patch.setattr(batches, "MAX_BATCH", 2)
+        patch.setattr(batches, "POSTGRES_RUNNERS", 1)
+        answers = asyncio.run(main())
+
+    assert [status for status, _ in answers] == [200] * 4
+    assert timeline == ["book 2", "answer", "answer", "book 2", "answer", "answer"]
+
+
 async def _direct(run: Any) -> Any:
     return run()
