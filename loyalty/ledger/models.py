@@ -23,6 +23,7 @@ class EntryStatus(StrEnum):
 
 
 _OPEN_LOT = text("lot_remaining > 0")
+_REVERSAL = text("reverses_id IS NOT NULL")
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -38,7 +39,9 @@ class LedgerEntry(SQLModel, table=True):
         # a purchase read them from the index alone (migration 0004).
         Index("ix_ledger_member_kind", "member_id", "kind", "occurred_at", "points", "reverses_id"),
         Index("ix_ledger_reference", "reference"),
-        Index("ix_ledger_reverses", "reverses_id"),
+        # Reversals only: every other entry (earns, most of the table) would add a NULL key
+        # (migration 0005); queries look reversals up by `reverses_id = / IN`, which implies it.
+        Index("ix_ledger_reverses", "reverses_id", postgresql_where=_REVERSAL, sqlite_where=_REVERSAL),
         Index(
             "ix_ledger_open_lots",
             "member_id",
