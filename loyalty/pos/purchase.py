@@ -88,7 +88,9 @@ def book_purchase(
     if found is None or found[1] != "active":
         raise cards_service.unknown_card()
     response, bookings = _book(session, raw, body=body, member_row=found, staff_id=staff_id, now=now)
-    bookings.key = (200, json.dumps(response, default=str), claim)
+    # The receipt stores the same answer: rendered once for both.
+    stored = bookings.receipt[0] if bookings.receipt is not None else json.dumps(response, default=str)
+    bookings.key = (200, stored, claim)
     sql.write_purchase(raw, bookings)
     return 200, response
 
