@@ -336,9 +336,11 @@ def hot_path_plans(database: Database, book_one: Any) -> list[tuple[str, str, bo
     seen = set()
     raw = database.engine.raw_connection()
     try:
+        orm_cursor = raw.cursor()
+        # Raw's own statements carry `$1` placeholders on PostgreSQL: only RawCursor takes them.
+        raw_cursor = orm_cursor if database.is_sqlite else RawCursor(cast(Any, raw.driver_connection))
         for statement, parameters, by_raw in captured:
-            by_psycopg = by_raw and not database.is_sqlite
-            cursor = RawCursor(cast(Any, raw.driver_connection)) if by_psycopg else raw.cursor()
+            cursor = raw_cursor if by_raw else orm_cursor
             shape = re.sub(r"\s+", " ", statement).strip()
             if shape in seen or shape.upper().startswith(("SAVEPOINT", "RELEASE")):
                 continue
