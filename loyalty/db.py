@@ -147,7 +147,7 @@ def _in_memory(engine: Engine) -> bool:
     return not engine.url.database or engine.url.database == ":memory:"
 
 
-def _checkpoint_until(path: str, stop: threading.Event, writer: Any = None) -> None:
+def _checkpoint_until(path: str, stop: threading.Event, writer: "threading.Lock | None" = None) -> None:
     """PASSIVE checkpoints every CHECKPOINT_INTERVAL_SECONDS until `stop`.
 
     A writer starts the WAL over only when a checkpoint has copied all of it and none is running;
