@@ -16,8 +16,6 @@ from typing import Any
 from psycopg import RawCursor
 from sqlmodel import Session
 
-# SQLAlchemy's storage format for DateTime on SQLite (text, compared as text).
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class Raw:
@@ -74,7 +72,10 @@ class Raw:
             return moment
         text = self._times.get(moment)  # a purchase formats the same few moments ~15 times
         if text is None:
-            text = self._times[moment] = moment.astimezone(UTC).strftime(_SQLITE_TIME)
+            # SQLAlchemy's storage format for DateTime on SQLite (text, compared as text),
+            # "2026-12-07 18:09:01.123456"; isoformat() is twice as fast as strftime().
+            utc = moment.astimezone(UTC).replace(tzinfo=None)
+            text = self._times[moment] = utc.isoformat(" ", "microseconds")
         return text
 
     def time_of(self, value: Any) -> datetime:
