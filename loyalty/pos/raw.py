@@ -17,7 +17,6 @@ from psycopg import RawCursor
 from sqlmodel import Session
 
 
-
 class Raw:
     """Plain statements (`?` placeholders) on the session transaction's DBAPI connection."""
 
