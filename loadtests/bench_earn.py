@@ -130,7 +130,7 @@ def measured(
         f"    CPU per purchase: app {per[0]:.2f} ms, database server {per[1]:.2f} ms,"
         f" load client {per[2]:.2f} ms"
     )
-    if database.is_sqlite:  # settle() emptied it before the run; writers start it over at ~16 MB
+    if database.is_sqlite:  # settle() emptied it; writers start it over past RESTART_WAL_PAGES
         wal = Path(f"{database.engine.url.database}-wal")
         print(f"    WAL file after the run: {wal.stat().st_size / 2**20 if wal.exists() else 0:.1f} MB")
     return {"entries": entries, "result": result, "cpu": per}

@@ -123,9 +123,11 @@ class Database:
         By default the writer whose commit crosses 1,000 WAL pages copies them into the database
         file inside its own commit, while holding the one writer lock; measured here, that made
         the average commit ~3x slower. A checkpoint thread runs beside the writers instead
-        (PASSIVE: it never waits for or blocks them; sqlite3 leaves the GIL while it works)."""
+        (PASSIVE: it never waits for them; it holds them back only for the short pass that lets
+        the WAL start over, see _checkpoint_until; sqlite3 leaves the GIL while it works)."""
         if not self.is_sqlite or self._reader is self.engine or self._checkpointer is not None:
             return
+        assert self._writer is not None  # every SQLite database has one
         stop = threading.Event()
         thread = threading.Thread(
             target=_checkpoint_until, args=(str(self.engine.url.database), stop, self._writer),
@@ -155,7 +157,7 @@ def _in_memory(engine: Engine) -> bool:
     return not engine.url.database or engine.url.database == ":memory:"
 
 
-def _checkpoint_until(path: str, stop: threading.Event, writer: "threading.Lock | None" = None) -> None:
+def _checkpoint_until(path: str, stop: threading.Event, writer: threading.Lock) -> None:
     """PASSIVE checkpoints every CHECKPOINT_INTERVAL_SECONDS until `stop`.
 
     A writer starts the WAL over only when a checkpoint has copied all of it and none is running;
@@ -168,13 +170,13 @@ def _checkpoint_until(path: str, stop: threading.Event, writer: "threading.Lock 
     try:
         while not stop.wait(CHECKPOINT_INTERVAL_SECONDS):
             try:
-                _, wal_pages, _ = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                if writer is None or wal_pages < RESTART_WAL_PAGES:
+                wal_pages = _passive(connection)
+                if wal_pages < RESTART_WAL_PAGES:
                     continue
                 _catch_up(connection, wal_pages)
                 if writer.acquire(timeout=1):
                     try:
-                        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        _passive(connection)
                     finally:
                         writer.release()
             except sqlite3.Error as exc:  # another process's checkpoint, a file being replaced
@@ -183,12 +185,18 @@ def _checkpoint_until(path: str, stop: threading.Event, writer: "threading.Lock 
         connection.close()
 
 
+def _passive(connection: sqlite3.Connection) -> int:
+    """One PASSIVE checkpoint; the pages the WAL holds (copied or not)."""
+    _, wal_pages, _ = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(wal_pages)
+
+
 def _catch_up(connection: sqlite3.Connection, wal_pages: int) -> None:
     """Unlocked passes, each copying what the writers appended during the one before, while
     that shrinks (at most CATCH_UP_PASSES, down to LOCKED_LAG_PAGES)."""
     lag = wal_pages
     for _ in range(CATCH_UP_PASSES):
-        _, now, _ = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        now = _passive(connection)
         appended, wal_pages = now - wal_pages, now
         if appended <= LOCKED_LAG_PAGES or appended >= lag:
             return
