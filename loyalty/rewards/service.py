@@ -124,7 +124,9 @@ def _issue(
     qr_jti: str | None = None,
 ) -> Voucher:
     assert reward.id is not None
-    if not repository.take_one_from_stock(session, reward.id):
+    # Unlimited stock is not written: the UPDATE would lock the reward's row until the commit,
+    # so every till granting or redeeming that reward would wait for the others' transactions.
+    if reward.stock is not None and not repository.take_one_from_stock(session, reward.id):
         raise Conflict(f"{reward.title} is out of stock.", code="out_of_stock")
     expires_at = reward.valid_until or now + timedelta(days=VOUCHER_DAYS)
     voucher = Voucher(
