@@ -2,14 +2,15 @@
 
 The same bookings as engine.process_event + ledger.book_earn (event, rule awards, earn lots,
 cached balance, tier, receipt, stored answer), in hand-written statements (purchase_sql):
-about a dozen round trips instead of ~24 ORM/Core statements. Rare branches (a rule that
-grants a voucher, a budgeted rule, an event booked before under the receipt's key) use the
-domain services on the same transaction.
+about a dozen round trips instead of ~24 ORM/Core statements; a rule's voucher of a reward
+with unlimited stock is one more. Rare branches (a voucher of limited stock or one that cannot
+be issued, a budgeted rule, an event booked before under the receipt's key) use the domain
+services on the same transaction.
 """
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -27,6 +28,8 @@ from loyalty.pos.raw import Raw
 from loyalty.pos.schemas import PurchaseIn, money_text
 from loyalty.profiling.values import from_stored
 from loyalty.program import service as program_service
+from loyalty.rewards import service as rewards_service
+from loyalty.rewards.models import VOUCHER_DAYS
 from loyalty.settings import Settings
 from loyalty.staff import service as staff_service
 
@@ -204,12 +207,19 @@ def _apply(
             history.credited(str(member.id), points, now)
         reward = None
         if effect.reward:
-            voucher, reward, why = engine_service.grant_reward(
-                session, member_id=member.id, effect=effect, key=key, now=now
-            )
-            if voucher is None and points <= 0:  # nothing given: said, not counted as a firing
-                booked.append({"rule": effect.rule, "points": 0, "reward": None, "why": why})
-                continue
+            if sql.grant_unlimited(
+                raw, member_id=member.id, reward=effect.reward, code=rewards_service.random_code(),
+                reason=why, key=engine_service.reward_key(key, effect.rule), at=at,
+                expires=raw.time(now + timedelta(days=VOUCHER_DAYS)),
+            ):  # fmt: skip
+                reward = effect.reward
+            else:  # limited stock, not offered, granted before: the rewards service decides
+                voucher, reward, why = engine_service.grant_reward(
+                    session, member_id=member.id, effect=effect, key=key, now=now
+                )
+                if voucher is None and points <= 0:  # nothing given: said, not counted as a firing
+                    booked.append({"rule": effect.rule, "points": 0, "reward": None, "why": why})
+                    continue
         bookings.awards.append((earn, (member.id, effect.rule, points, reward, why, at)))
         booked.append({"rule": effect.rule, "points": points, "reward": reward, "why": why})
     if any(entry["points"] > 0 for entry in booked):

@@ -139,6 +139,24 @@ def member_state(
     return tier, available, pending, consents, values, figured
 
 
+# A rule's voucher of a reward that is offered now with unlimited stock, as
+# rewards.grant_voucher issues it, in one statement: no row if the reward is limited, withdrawn,
+# expired or unknown, or the key (or, by chance, the code) is taken: the service decides those.
+_GRANT = (
+    "INSERT INTO vouchers (member_id, reward_id, code, source, points, reason, idempotency_key, qr_jti,"
+    " issued_at, expires_at) SELECT ?, id, ?, 'grant', 0, ?, ?, NULL, ?, coalesce(valid_until, ?)"
+    " FROM rewards WHERE name = ? AND active AND stock IS NULL AND (valid_until IS NULL OR valid_until > ?)"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
+def grant_unlimited(
+    raw: Raw, *, member_id: int, reward: str, code: str, reason: str, key: str, at: Any, expires: Any
+) -> bool:
+    """Issue the voucher if the reward is simply available (see _GRANT); False: nothing written."""
+    return raw.one(_GRANT, (member_id, code, reason[:300], key, at, expires, reward, at)) is not None
+
+
 _EVENT_COLUMNS = (
     "member_events (member_id, event_type, reference, idempotency_key, occurred_at, amount_cents,"
     " program_version, data, created_at) VALUES (?, 'purchase', ?, ?, ?, ?, ?, ?, ?)"

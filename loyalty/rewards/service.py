@@ -103,9 +103,14 @@ def normalize_voucher_code(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())
 
 
+def random_code() -> str:
+    """A voucher code, not yet checked against the others (vouchers.code is unique)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
 def _new_code(session: Session) -> str:
     for _ in range(10):
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = random_code()
         if repository.voucher_by_code(session, code) is None:
             return code
     raise Conflict("Could not allocate a voucher code; please retry.")

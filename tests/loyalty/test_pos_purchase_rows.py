@@ -109,6 +109,11 @@ def _rows(database: Database, member_id: int) -> dict[str, Any]:
                 "SELECT kind, points, status, rule, event_type, description, lot_remaining, available_at,"
                 " expires_at, occurred_at FROM ledger_entries WHERE member_id = :m ORDER BY id"
             ),
+            "vouchers": query(
+                "SELECT r.name, v.source, v.points, v.reason, v.qr_jti, v.issued_at, v.expires_at, v.used_at,"
+                " v.revoked_at, length(v.code) FROM vouchers v JOIN rewards r ON r.id = v.reward_id"
+                " WHERE v.member_id = :m ORDER BY v.id"
+            ),
             "balance": query("SELECT balance, debt FROM member_balances WHERE member_id = :m"),
             "tier": query("SELECT tier FROM members WHERE id = :m"),
             "events": [
@@ -172,6 +177,11 @@ def test_till_purchase_books_what_the_engine_books(
         assert {e["rule"] for e in refused} == {"birthday_treat", "good_customer_cake"}
     else:
         assert any(award[2] for award in till["awards"])
+    # Vouchers of unlimited rewards (coffee, cake) and of the tote bag's limited stock alike.
+    assert {voucher[0] for voucher in till["vouchers"]} == (
+        {"free_coffee", "tote_bag"} if withdrawn else {"free_coffee", "free_cake", "tote_bag"}
+    )
+    assert any(statement.startswith("INSERT INTO vouchers") for statement in statements)  # in one statement
     assert till["tier"] != [(None,)]
     # Each history figure the rules read (purchases, spent, earned_points) fired a rule, and was
     # read together with the member's state, not by a statement of its own.
