@@ -20,6 +20,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,8 +105,23 @@ def postgres_processes() -> list[psutil.Process]:
     return [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "postmaster")]
 
 
+def tills_per_worker(processes: list[psutil.Process], port: int, workers: int) -> str:
+    """How the tills' kept-alive connections are spread over the server's workers, e.g. "16/16"."""
+    counts = []
+    for process in processes:
+        try:
+            held = sum(1 for c in process.net_connections(kind="tcp") if c.laddr.port == port and c.raddr)
+        except psutil.Error:
+            continue
+        if held:
+            counts.append(held)
+    counts += [0] * (workers - len(counts))
+    return "/".join(str(count) for count in sorted(counts, reverse=True))
+
+
 def measured(
-    label: str, database: Database, base_url: str, token: str, size: Size, server: Any, first_id: int
+    label: str, database: Database, base_url: str, token: str, size: Size, server: Any, first_id: int,
+    workers: int,
 ) -> dict[str, Any]:
     entries = ledger_count(database)
     with database.engine.connect() as connection:
@@ -117,9 +133,15 @@ def measured(
     db = postgres_processes() if not database.is_sqlite else []
     me = [psutil.Process()]
     before = (cpu_seconds(app), cpu_seconds(db), cpu_seconds(me))
+    port = int(base_url.rpartition(":")[2])
+    split: list[str] = []
+    look = lambda: split.append(tills_per_worker(app, port, workers))  # noqa: E731
+    looked = threading.Timer(min(2.0, size.seconds / 2), look)
+    looked.start()
     result = run_purchases(
         base_url, token, members=size.buyers, connections=CONNECTIONS, seconds=size.seconds
     )
+    looked.join()
     after = (cpu_seconds(app), cpu_seconds(db), cpu_seconds(me))
     per = [(b - a) * 1000 / max(result.ok, 1) for a, b in zip(before, after, strict=True)]
     print(
@@ -128,7 +150,7 @@ def measured(
     )
     print(
         f"    CPU per purchase: app {per[0]:.2f} ms, database server {per[1]:.2f} ms,"
-        f" load client {per[2]:.2f} ms"
+        f" load client {per[2]:.2f} ms; tills per worker {split[0] if split else '?'}"
     )
     if database.is_sqlite:  # settle() emptied it; writers start it over past RESTART_WAL_PAGES
         wal = Path(f"{database.engine.url.database}-wal")
@@ -206,7 +228,7 @@ def bench_backend(name: str, url: str, size: Size, workers: int, reference: tupl
         # The warm-up's receipts and keys fill tables that were empty when last analysed, where
         # PostgreSQL's plans would otherwise scan them whole until autovacuum analyses them.
         print(f"  settled after the warm-up: {settle(database):.1f} s")
-        small = measured("purchases", database, base_url, token, size, server, first_id)
+        small = measured("purchases", database, base_url, token, size, server, first_id, workers)
         started = time.perf_counter()
         # The table grows by the other half's history: the buyers keep theirs, so the two runs
         # differ in table size alone (a member's own open lots are summed on every purchase).
@@ -219,7 +241,7 @@ def bench_backend(name: str, url: str, size: Size, workers: int, reference: tupl
             f" in {time.perf_counter() - started:.0f} s"
         )
         print(f"  settled after the bulk load (vacuum/analyze/checkpoint): {settle(database):.1f} s")
-        large = measured("purchases", database, base_url, token, size, server, first_id)
+        large = measured("purchases", database, base_url, token, size, server, first_id, workers)
     finally:
         stop_server(server)
     print("  ledger verify:", end=" ", flush=True)

@@ -26,7 +26,8 @@ def _run(host: str, port: int, workers: int, reload: bool = False) -> None:
     typer.echo(f"serving on http://{host}:{port}  (portal /, till /till, admin /admin, API docs /docs)")
     if workers > 1:
         uvicorn.run(
-            "loyalty.web.asgi:app", host=host, port=port, workers=workers, log_config=uvicorn_log_config()
+            "loyalty.web.asgi:app", host=host, port=port, workers=workers, log_config=uvicorn_log_config(),
+            http="loyalty.web.accept:FairAcceptProtocol",
         )
     else:
         from loyalty.web.app import server_app, tune_interpreter

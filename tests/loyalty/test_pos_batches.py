@@ -141,7 +141,7 @@ def test_a_batch_is_answered_before_the_next_batch_runs(
 ) -> None:
     """On SQLite a batch runs on the event loop: the tills of one batch get their answers before
     the purchases queued behind them are booked, not one batch later. (On PostgreSQL batches run
-    on threads, 2 at once per worker; with one at a time the order is the same.)"""
+    on a thread, one at a time per worker, in the same order.)"""
     members = _members(database, clock, 4)
     timeline: list[str] = []
     real_run_batch = batches.run_batch
@@ -164,7 +164,6 @@ def test_a_batch_is_answered_before_the_next_batch_runs(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(batches, "run_batch", run_batch)
         patch.setattr(batches, "MAX_BATCH", 2)
-        patch.setattr(batches, "POSTGRES_RUNNERS", 1)
         answers = asyncio.run(main())
 
     assert [status for status, _ in answers] == [200] * 4
