@@ -1,9 +1,10 @@
 """SQL for events, rule awards and budgets (Core statements: this is the till's hot path)."""
 
+import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, case, event, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -14,6 +15,7 @@ from loyalty.members.models import Member
 events = MemberEvent.__table__  # type: ignore[attr-defined]
 awards = RuleAward.__table__  # type: ignore[attr-defined]
 budgets = RuleBudget.__table__  # type: ignore[attr-defined]
+log = logging.getLogger("loyalty.engine")
 
 
 def _window(query: Any, column: Any, start: datetime | None, end: datetime | None) -> Any:
@@ -77,29 +79,89 @@ def rule_usage(
 
 
 def budget_used(session: Session, *, rule: str) -> int:
-    used = session.execute(select(budgets.c.used).where(budgets.c.rule == rule)).scalar()
+    used = session.execute(_USED, {"rule": rule}).scalar()
     return int(used or 0)
 
 
 def take_budget(session: Session, *, rule: str, points: int, budget: int) -> int:
     """Atomically reserve up to `points` of a rule's budget; returns what was granted.
 
-    The conditional UPDATE holds the row lock until commit, so concurrent tills cannot
-    together pass the budget (each re-checks the condition against the committed value).
+    On SQLite, in the session's transaction (one writer at a time anyway). On PostgreSQL, in a
+    transaction of its own, committed at once: in the session's transaction the conditional
+    UPDATE held the budget's row until that commit, so every till whose purchase took from the
+    budget waited for the others' whole transactions (batches of up to 16 purchases), and two
+    batches that also shared a member deadlocked. If the session's transaction then rolls back
+    before it commits, the reservation is given back (_give_back); if the process dies in
+    between, those points stay reserved: the budget is under-spent, never exceeded.
     """
-    if session.execute(select(budgets.c.rule).where(budgets.c.rule == rule)).first() is None:
-        upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(upsert(budgets).values(rule=rule, used=0).on_conflict_do_nothing())
+    if session.get_bind().dialect.name != "postgresql":
+        return _take(session, rule=rule, points=points, budget=budget, upsert=sqlite_insert)
+    session.connection()  # the transaction whose rollback gives the points back has begun
+    with session.get_bind().engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+        granted = _take(own, rule=rule, points=points, budget=budget, upsert=pg_insert)
+    if granted:
+        session.info.setdefault(_RESERVED, []).append((rule, granted))
+    return granted
+
+
+def _take(connection: Any, *, rule: str, points: int, budget: int, upsert: Any) -> int:
+    """The conditional UPDATE (one statement once the budget's row exists): each try re-checks
+    against the committed value."""
     while points > 0:
-        result = session.execute(
-            update(budgets)
-            .where(budgets.c.rule == rule, budgets.c.used + points <= budget)
-            .values(used=budgets.c.used + points)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        result = connection.execute(_TAKE, {"b_rule": rule, "b_points": points, "b_budget": budget})
+        if result.rowcount == 1:
             return points
-        points = min(points, budget - budget_used(session, rule=rule))
+        used = connection.execute(_USED, {"rule": rule}).scalar()
+        if used is None:  # the rule's first award: its row, then try again
+            connection.execute(upsert(budgets).values(rule=rule, used=0).on_conflict_do_nothing())
+        else:
+            points = min(points, budget - int(used))
     return 0
+
+
+_TAKE = (
+    update(budgets)
+    .where(
+        budgets.c.rule == bindparam("b_rule"), budgets.c.used + bindparam("b_points") <= bindparam("b_budget")
+    )
+    .values(used=budgets.c.used + bindparam("b_points"))
+)
+_USED = select(budgets.c.used).where(budgets.c.rule == bindparam("rule"))
+
+
+# session.info keys: budget points reserved outside the session's transaction (rule, points),
+# and whether that transaction has begun to commit.
+_RESERVED = "loyalty.budgets_reserved"
+_COMMITTING = "loyalty.budgets_committing"
+
+
+@event.listens_for(Session, "before_commit")
+def _committing(session: Session) -> None:
+    if session.info.get(_RESERVED):
+        session.info[_COMMITTING] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _kept(session: Session) -> None:
+    session.info.pop(_RESERVED, None)
+    session.info.pop(_COMMITTING, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _give_back(session: Session) -> None:
+    """The transaction that used the reserved points rolled back: they go back to the budget.
+    Not after a failed commit, which may have committed after all (then they stay used)."""
+    reserved = session.info.pop(_RESERVED, None)
+    if not reserved or session.info.pop(_COMMITTING, False):
+        return
+    try:
+        with session.get_bind().engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+            for rule, points in reserved:
+                own.execute(
+                    update(budgets).where(budgets.c.rule == rule).values(used=budgets.c.used - points)
+                )
+    except Exception:  # noqa: BLE001 - the points stay reserved: under-spent, never exceeded
+        log.exception("budget points of a rolled-back transaction could not be given back")
 
 
 def insert_event(session: Session, **values: Any) -> int:
