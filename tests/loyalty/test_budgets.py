@@ -13,20 +13,10 @@ from loyalty.db import Database
 from loyalty.engine import repository
 from tests.conftest import make_staff
 from tests.loyalty.test_pos_concurrency import _login
-from tests.loyalty.test_pos_support import publish
+from tests.loyalty.test_pos_support import PROGRAM, publish
 
-BUDGETED = """
-purpose loyalty "Loyalty programme"
-  text "We record your purchases to credit and redeem points."
-  basis contract
-end
-
-rule base_points "1 point per euro"
-  on purchase
-  purpose loyalty
-  award 1 point per 1 EUR of purchase.total
-end
-
+# The till tests' program (it grants free_coffee) and a budgeted rule.
+BUDGETED = PROGRAM + """
 rule stollen "40 points per Stollen, 100 points in all"
   on purchase
   purpose loyalty
@@ -43,7 +33,10 @@ def test_parallel_tills_give_out_exactly_the_budget(
 ) -> None:
     cashier, marketer = make_staff(database, clock, "cashier"), make_staff(database, clock, "marketer")
     with httpx.Client(base_url=live_server, timeout=60) as http:
-        publish(http, _login(http, marketer), BUDGETED)
+        marketing = _login(http, marketer)
+        coffee = {"name": "free_coffee", "title": "Coffee", "cost": 30}
+        assert http.post("/api/v1/admin/rewards", json=coffee, headers=marketing).status_code == 201
+        publish(http, marketing, BUDGETED)
         till = _login(http, cashier)
         cards = [
             http.post("/api/v1/pos/enrolments", headers={**till, "Idempotency-Key": f"walk-in-{n}"}).json()
