@@ -42,8 +42,11 @@ class _Board:
 
     def __init__(self, path: Path) -> None:
         self.pid = os.getpid()
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        # In the shared temporary directory: never through a symlink, only our own file.
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
+            if os.fstat(descriptor).st_uid != os.getuid():
+                raise OSError(f"{path} belongs to another user")
             fcntl.flock(descriptor, fcntl.LOCK_EX)  # one worker at a time claims a slot
             if os.fstat(descriptor).st_size < SLOTS * _SLOT.size:
                 os.ftruncate(descriptor, SLOTS * _SLOT.size)

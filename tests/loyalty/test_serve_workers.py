@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.live import free_port
 
@@ -110,3 +111,15 @@ def test_boards_of_stopped_servers_are_swept(tmp_path: Path) -> None:
         board.write_bytes(b"\0" * 16)
     accept._sweep(tmp_path)
     assert not stopped.exists() and running.exists()
+
+
+def test_the_board_is_never_opened_through_a_symlink(tmp_path: Path) -> None:
+    from loyalty.web import accept
+
+    target = tmp_path / "someone-elses-file"
+    target.write_bytes(b"precious")
+    path = tmp_path / "loyalty-workers-1.board"
+    path.symlink_to(target)
+    with pytest.raises(OSError):
+        accept._Board(path)
+    assert target.read_bytes() == b"precious"
