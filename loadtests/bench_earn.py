@@ -135,7 +135,10 @@ def measured(
     before = (cpu_seconds(app), cpu_seconds(db), cpu_seconds(me))
     port = int(base_url.rpartition(":")[2])
     split: list[str] = []
-    look = lambda: split.append(tills_per_worker(app, port, workers))  # noqa: E731
+
+    def look() -> None:  # once the tills have connected
+        split.append(tills_per_worker(app, port, workers))
+
     looked = threading.Timer(min(2.0, size.seconds / 2), look)
     looked.start()
     result = run_purchases(

@@ -97,11 +97,16 @@ def take_budget(session: Session, *, rule: str, points: int, budget: int) -> int
     if session.get_bind().dialect.name != "postgresql":
         return _take(session, rule=rule, points=points, budget=budget, upsert=sqlite_insert)
     session.connection()  # the transaction whose rollback gives the points back has begun
-    with session.get_bind().engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+    with _own_transactions(session) as own:
         granted = _take(own, rule=rule, points=points, budget=budget, upsert=pg_insert)
     if granted:
         session.info.setdefault(_RESERVED, []).append((rule, granted))
     return granted
+
+
+def _own_transactions(session: Session) -> Any:
+    """Another connection of the session's engine, each statement committed at once."""
+    return session.get_bind().engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _take(connection: Any, *, rule: str, points: int, budget: int, upsert: Any) -> int:
@@ -155,7 +160,7 @@ def _give_back(session: Session) -> None:
     if not reserved or session.info.pop(_COMMITTING, False):
         return
     try:
-        with session.get_bind().engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+        with _own_transactions(session) as own:
             for rule, points in reserved:
                 own.execute(
                     update(budgets).where(budgets.c.rule == rule).values(used=budgets.c.used - points)
