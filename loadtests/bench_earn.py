@@ -43,6 +43,7 @@ from bench_earn_parts import (  # noqa: E402
     run_purchases,
     sqlite_tpcb,
 )
+from bench_replay import capture, replay  # noqa: E402
 from harness import (  # noqa: E402
     OUT,
     free_port,
@@ -213,7 +214,9 @@ def settle(database: Database) -> float:
     return time.perf_counter() - started
 
 
-def bench_backend(name: str, url: str, size: Size, workers: int, reference: tuple[str, float]) -> None:
+def bench_backend(
+    name: str, url: str, size: Size, workers: int, reference: tuple[str, float], pgbench_at: list[str] | None = None
+) -> None:
     settings, database, first_id = prepare(url, size)
     added = add_history(
         database, target_entries=size.small_entries, members=size.members, first_member_id=first_id
@@ -260,7 +263,37 @@ def bench_backend(name: str, url: str, size: Size, workers: int, reference: tupl
             print(f"        {line}")
     unindexed = [s for s, _, ok in plans if not ok]
     print(f"  hot-path statements: {len(plans)}, without an index: {len(unindexed)}")
+    if pgbench_at is not None:
+        ceiling(database, settings, size, first_id, pgbench_at, reference[1], small["cpu"])
     database.dispose()
+
+
+def ceiling(
+    database: Database, settings: Settings, size: Size, first_id: int, pgbench_at: list[str], tps: float,
+    cpu: list[float],
+) -> None:  # fmt: skip
+    """What PostgreSQL alone does with the purchase's statements (loadtests/bench_replay.py), and
+    the CPU per purchase that 50% of pgbench leaves on this machine's cores."""
+    shapes = capture(database, settings, lambda: purchase_body(size.buyers), 40)
+    buyers = (first_id, first_id + size.buyers - 1)
+    binary, *dsn_args = pgbench_at
+    print(f"\n  the purchase's SQL alone, replayed by pgbench ({len(shapes)} purchases' statements, no app):")
+    for clients, per in ((2, 16), (CONNECTIONS, 1)):
+        rate, failed = replay(
+            binary, dsn_args, "bench_loyalty", shapes, members=buyers, clients=clients, per_transaction=per,
+            seconds=int(size.seconds),
+        )  # fmt: skip
+        print(
+            f"    {per} per transaction on {clients} connections: {rate:,.0f} purchases/s"
+            f" = {rate / tps:.0%} of pgbench; failed transactions {failed}"
+        )
+    budget = (os.cpu_count() or 1) * 1000 / (0.5 * tps)
+    app, server, client = cpu
+    print(
+        f"  at 50% of pgbench ({0.5 * tps:,.0f}/s) the {os.cpu_count()} cores give a purchase {budget:.2f} ms"
+        f" of CPU in all; measured at the smaller size: database {server:.2f}, app {app:.2f},"
+        f" load client {client:.2f} ms"
+    )
 
 
 def report(
@@ -323,7 +356,10 @@ def postgresql(size: Size) -> None:
         seconds=int(size.seconds),
     )
     print(f"  pgbench: {tps:,.0f} TPS")
-    bench_backend("postgresql", f"{PG_ADMIN_URL}/bench_loyalty", size, 2, ("pgbench tpcb-like", tps))
+    bench_backend(
+        "postgresql", f"{PG_ADMIN_URL}/bench_loyalty", size, 2, ("pgbench tpcb-like", tps),
+        pgbench_at=[binary, "-h", "127.0.0.1", "-U", "postgres"],
+    )  # fmt: skip
 
 
 def sqlite(size: Size, workers: int) -> None:
