@@ -9,7 +9,9 @@ Idempotency-Key, for members of the first half. SQLite: the same against a file,
 sqlite3 TPC-B-like loop as the reference. Then it grows the ledger from ~10,000 to 1,000,000
 entries (bulk COPY/executemany of old history of the other half's members, so that the buyers'
 own history stays as it was and the two runs differ in table size alone) and measures again,
-verifies the ledger, and prints EXPLAIN of the statements one purchase runs. It prints figures;
+verifies the ledger, and prints EXPLAIN of the statements one purchase runs. On PostgreSQL it
+then replays the purchase's own statements with pgbench, without the app (bench_replay.py), and
+prints the CPU per purchase that 50% of pgbench leaves on this machine. It prints figures;
 it is not a test and asserts nothing. `--quick` is smaller (20,000 members, 10 s runs, 100,000
 entries for the second size) and says so.
 """
