@@ -217,8 +217,9 @@ def settle(database: Database) -> float:
 
 
 def bench_backend(
-    name: str, url: str, size: Size, workers: int, reference: tuple[str, float], pgbench_at: list[str] | None = None
-) -> None:
+    name: str, url: str, size: Size, workers: int, reference: tuple[str, float],
+    pgbench_at: list[str] | None = None,
+) -> None:  # fmt: skip
     settings, database, first_id = prepare(url, size)
     added = add_history(
         database, target_entries=size.small_entries, members=size.members, first_member_id=first_id

@@ -56,8 +56,11 @@ def _literal(value: Any, *, member: bool, receipt: str) -> str:
     return f"replace({quoted}, '{receipt}', CAST(:k AS TEXT))" if receipt in string else quoted
 
 
-def _traced(database: Database, settings: Settings, body: dict[str, Any], now: datetime) -> list[tuple[str, tuple]]:
-    statements: list[tuple[str, tuple]] = []
+Traced = list[tuple[str, tuple[Any, ...]]]
+
+
+def _traced(database: Database, settings: Settings, body: dict[str, Any], now: datetime) -> Traced:
+    statements: Traced = []
     Raw.trace = lambda sql, params: statements.append((sql, params))
     try:
         with Session(database.engine) as session:
@@ -73,17 +76,29 @@ def _traced(database: Database, settings: Settings, body: dict[str, Any], now: d
 
 def _rows_by_key(sql: str, receipt: str) -> str:
     """The receipt's and the key's row are updated by the id their claim returned, which a
-    rolled-back purchase has no more: by their unique receipt id and key instead."""
+    rolled-back purchase has no more: by their unique receipt id and key instead (before the
+    values are written in, so that no id is ever taken for anything else)."""
     by_receipt = f"replace('{receipt}', '{receipt}', CAST(:k AS TEXT))"
     sql = re.sub(
-        r"(UPDATE pos_receipts SET response = .*?) WHERE id = \d+",
-        lambda found: f"{found.group(1)} WHERE receipt_id = {by_receipt}", sql, flags=re.S,
+        r"(UPDATE pos_receipts SET response = \$\d+) WHERE id = \$\d+",
+        lambda found: f"{found.group(1)} WHERE receipt_id = {by_receipt}", sql,
     )  # fmt: skip
     return re.sub(
-        r"(UPDATE idempotency_records SET status_code = .*?) WHERE id = \d+",
+        r"(UPDATE idempotency_records SET status_code = \$\d+, response = \$\d+) WHERE id = \$\d+",
         lambda found: f"{found.group(1)} WHERE scope = 'pos.purchase' AND key = 'replay-' || {by_receipt}",
-        sql, flags=re.S,
+        sql,
     )  # fmt: skip
+
+
+def _written(sql: str, params: tuple[Any, ...], members: list[bool], receipt: str) -> str:
+    """A recorded statement with its values written in (`:m`, `:k` where they vary)."""
+    sql = _rows_by_key(sql.replace("m.card_number = $", "m.id = $"), receipt)  # the card is the member's
+
+    def value(found: re.Match[str]) -> str:
+        number = int(found.group(1)) - 1
+        return _literal(params[number], member=members[number], receipt=receipt)
+
+    return _PLACEHOLDER.sub(value, sql)
 
 
 def capture(
@@ -92,7 +107,9 @@ def capture(
     """`count` purchases as pgbench statements (`:m` the member, `:k` the receipt number)."""
     shapes: list[list[str]] = []
     with database.engine.connect() as connection:
-        card_of = dict(connection.execute(text("SELECT card_number, id FROM members")).all())
+        card_of: dict[str, int] = {
+            card: id_ for card, id_ in connection.execute(text("SELECT card_number, id FROM members"))
+        }
     attempts = 0
     while len(shapes) < count and attempts < count * 10:
         attempts += 1
@@ -110,19 +127,7 @@ def capture(
         statements = []
         for (sql, params), (_, params_two) in zip(one, other, strict=True):
             members = [a == member_one and b == member_two for a, b in zip(params, params_two, strict=True)]
-            sql = sql.replace("m.card_number = $", "m.id = $")  # found by id: the card is the member's
-            statements.append(
-                _rows_by_key(
-                    _PLACEHOLDER.sub(
-                        lambda found: _literal(
-                            params[int(found.group(1)) - 1], member=members[int(found.group(1)) - 1],
-                            receipt=receipt,
-                        ),  # fmt: skip
-                        sql,
-                    ),
-                    receipt,
-                )
-            )
+            statements.append(_written(sql, params, members, receipt))
         shapes.append(statements)
     return shapes
 
