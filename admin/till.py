@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from admin.till_login import store_of
-from admin.till_page import failed, member_panel, money, on_shift, page, titles, to_login
+from admin.till_page import card_qr, failed, member_panel, money, on_shift, page, titles, to_login
 from loyalty.clock import Clock
 from loyalty.errors import LoyaltyError
 from loyalty.pos import purchase as purchase_flow
@@ -89,7 +89,9 @@ def enrol(
         f"New card {card['card_number']}: give the customer a card with this number. They can claim it"
         f" online at {claim} and keep its points."
     )
-    return page(request, staff, member=member, code=card["card_number"], notice=notice)
+    # A card to print for the customer: its QR code holds the card number, which the till scans.
+    new_card = {"number": card["card_number"], "qr": card_qr(card["card_number"]), "claim": str(claim)}
+    return page(request, staff, member=member, code=card["card_number"], notice=notice, new_card=new_card)
 
 
 @router.post("/till/purchase", name="till_purchase")

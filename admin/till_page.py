@@ -7,11 +7,13 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from admin.pages import logged_in_staff, render
 from admin.till_login import TILL_ROLES, store_of
+from loyalty.cards import render as card_render
 from loyalty.errors import Forbidden, LoyaltyError
 from loyalty.pos import service as pos_service
 from loyalty.program import service as program_service
@@ -43,6 +45,12 @@ def on_shift(request: Request, session: Session, csrf: str | None = None) -> Sta
     if csrf is not None:
         check_csrf(request, STAFF_COOKIE, csrf)
     return staff
+
+
+def card_qr(card_number: str) -> Markup:
+    """The card number's QR code as an inline SVG element (digits only: nothing to escape)."""
+    svg = card_render.svg(card_number).decode()
+    return Markup(svg[svg.index("<svg") :])
 
 
 def to_login(request: Request) -> Response:

@@ -1,6 +1,12 @@
 // Progressive enhancement for the till; every form works without this file.
 (function () {
   "use strict";
+  // A new walk-in card: print it alone (the stylesheet hides the rest of the page in print).
+  var print = document.getElementById("print-card");
+  if (print && window.print) {
+    print.hidden = false;
+    print.addEventListener("click", function () { window.print(); });
+  }
   var scan = document.querySelector("[data-scan-field]");
   if (!scan) { return; }
 
