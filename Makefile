@@ -31,6 +31,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy loyalty rules portal admin
+	$(BIN)/mypy --explicit-package-bases loadtests
 
 loadtest: $(STAMP)
 	$(BIN)/python loadtests/run_loadtest.py

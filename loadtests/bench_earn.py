@@ -169,7 +169,7 @@ def prepare(url: str, size: Size) -> tuple[Settings, Database, int]:
     database = Database(url)
     started = time.perf_counter()
     print(f"  {migrate(settings, database)}")
-    print(f"  {load_demo_program(settings, database)}")
+    print(f"  {load_demo_program(settings)}")
     now = SystemClock().now()
     seed_staff(database, now=now)
     seed_members(database, count=size.members, now=now, with_email=False)

@@ -128,8 +128,10 @@ class RunResult:
 
 def purchase_body(members: int) -> dict[str, Any]:
     lines = random.sample(CATALOGUE, k=random.randint(1, 4))
-    items = [{"sku": s, "category": c, "price": p, "quantity": random.randint(1, 3)} for s, c, p in lines]
-    total = sum(Decimal(i["price"]) * i["quantity"] for i in items)
+    items: list[dict[str, Any]] = [
+        {"sku": s, "category": c, "price": p, "quantity": random.randint(1, 3)} for s, c, p in lines
+    ]
+    total = sum((Decimal(i["price"]) * i["quantity"] for i in items), Decimal(0))
     return {
         "code": card_number_for(random.randrange(members)),
         "receipt_id": f"B-{uuid.uuid4().hex[:20]}",

@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 from sqlalchemy import inspect
 
-from loyalty.clock import SystemClock
 from loyalty.db import Database
 from loyalty.settings import Settings
 
@@ -51,26 +50,11 @@ def migrate(settings: Settings, database: Database) -> str:
     return "migrated"
 
 
-def load_demo_program(settings: Settings, database: Database) -> str:
-    """loyalty.demo.load_demo when it exists, else the demo rules and their rewards catalogue."""
-    try:
-        from loyalty.demo import load_demo
-    except ImportError:
-        load_demo = None
-    if load_demo is not None:
-        return str(load_demo(settings))
-    from loyalty.program import service as program_service
-    from loyalty.rewards import service as rewards_service
-    from rules.demo import DEMO_REWARDS, demo_reward_names, demo_sources
+def load_demo_program(settings: Settings) -> str:
+    """The Café Aroma demo (loyalty.demo): its programme, rewards, staff and demo members."""
+    from loyalty.demo import load_demo
 
-    now = SystemClock().now()
-    with database.session() as session:
-        for reward in DEMO_REWARDS:
-            rewards_service.create_reward(session, now=now, **reward)  # type: ignore[arg-type]
-        program_service.publish(
-            session, sources=demo_sources(), staff_id=None, now=now, rewards=demo_reward_names()
-        )
-    return "published the demo program (rules/demo) and its rewards"
+    return str(load_demo(settings))
 
 
 def free_port() -> int:

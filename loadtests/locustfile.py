@@ -91,8 +91,10 @@ class Cashier(HttpUser):
     @task(8)
     def purchase(self) -> None:
         lines = random.sample(CATALOGUE, k=random.randint(1, 4))
-        items = [{"sku": s, "category": c, "price": p, "quantity": random.randint(1, 3)} for s, c, p in lines]
-        total = sum(Decimal(i["price"]) * i["quantity"] for i in items)
+        items: list[dict[str, Any]] = [
+            {"sku": s, "category": c, "price": p, "quantity": random.randint(1, 3)} for s, c, p in lines
+        ]
+        total = sum((Decimal(i["price"]) * i["quantity"] for i in items), Decimal(0))
         receipt = f"{self.store}-{uuid.uuid4().hex[:16]}"
         body = {
             "code": self._card(), "receipt_id": receipt, "store": self.store,

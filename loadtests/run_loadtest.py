@@ -51,7 +51,7 @@ def main() -> int:
     database = Database(url)
     print(f"database: {db_path}")
     print(migrate(settings, database))
-    print(load_demo_program(settings, database))
+    print(load_demo_program(settings))
     now = SystemClock().now()
     seed_staff(database, now=now)
     seeded = seed_members(database, count=args.members, now=now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any, cast
 
 # All generated events fall between 2026-11-23 and 2026-12-31: Berlin is on CET (+01:00).
 CET = timezone(timedelta(hours=1))
@@ -59,7 +60,7 @@ def _profile(rng: random.Random) -> dict[str, object]:
 
 def make_members(rng: random.Random, count: int) -> list[dict[str, object]]:
     """Members as an event carries them: tier, points and consents as of the event."""
-    members = []
+    members: list[dict[str, object]] = []
     for number in range(1, count + 1):
         consents = ["loyalty"] + [
             purpose for purpose, share in OPTIONAL_PURPOSES.items() if rng.random() < share]
@@ -75,7 +76,7 @@ def make_members(rng: random.Random, count: int) -> list[dict[str, object]]:
     return members
 
 
-def _items(rng: random.Random) -> list[dict[str, object]]:
+def _items(rng: random.Random) -> list[dict[str, Any]]:
     items = []
     for _ in range(rng.choices([1, 2, 3, 4, 5, 6, 8], [20, 28, 22, 13, 8, 6, 3])[0]):
         sku, category, price = rng.choice(CATALOGUE)
@@ -122,7 +123,8 @@ def make_events(count: int, *, seed: int = 20261123, members: int = 1500) -> lis
         if kind == "consent_given":
             payload = _payload(rng, kind, pool)
             # The event reports the member's consents after the grant.
-            member = dict(member, consents=sorted({*member["consents"], payload["purpose"]}))
+            consents = cast(list[str], member["consents"])
+            member = dict(member, consents=sorted({*consents, payload["purpose"]}))
         else:
             payload = _payload(rng, kind, pool)
         events.append({"id": f"e{number:06d}", "type": kind, "at": at.isoformat(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cProfile
+import functools
 import gc
 import io
 import pstats
@@ -69,7 +70,7 @@ def interleaved_best(evaluators: dict[str, Callable], events: list[dict], repeat
     for _ in range(repeats):
         for name, evaluate in evaluators.items():
             if name in lists:
-                seconds = best_of(lambda f=evaluate: f(events), 1)
+                seconds = best_of(functools.partial(evaluate, events), 1)
             else:
                 seconds = time_per_event(evaluate, events, 1)
             best[name] = min(best[name], seconds)
@@ -79,7 +80,8 @@ def interleaved_best(evaluators: dict[str, Callable], events: list[dict], repeat
 def first_differences(expected: Iterable[dict[str, int]], actual: Iterable[dict[str, int]],
                       events: list[dict], show: int = 3) -> tuple[int, list[str]]:
     """How many events differ, and a description of the first few."""
-    count, shown = 0, []
+    count = 0
+    shown: list[str] = []
     for event, want, got in zip(events, expected, actual, strict=True):
         if want != got:
             count += 1

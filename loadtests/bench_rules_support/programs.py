@@ -371,7 +371,8 @@ def generate_rules(count: int, *, seed: int = 7) -> list[RuleSpec]:
         if rng.random() < 0.6:
             extra = rng.choices(EXTRA_KINDS, EXTRA_WEIGHTS)[0]
             conds.append(_random_cond(rng, extra))
-        purpose, reads = "loyalty", ()
+        purpose = "loyalty"
+        reads: tuple[str, ...] = ()
         if rng.random() < 0.1:
             purpose = "personalised_offers"
             if rng.random() < 0.5:
