@@ -12,7 +12,6 @@ from typing import cast
 
 from . import ast as A
 from . import runtime as rt
-from .codegen import conjuncts
 from .interpret import EVAL_ERRORS, Evaluator, award_points, run_rule
 from .unparse import unparse
 
@@ -79,7 +78,7 @@ def why_fired(effect: rt.Effect) -> str:
     ev = Evaluator(ctx.program, ctx, None)
     parts = []
     try:
-        parts = [describe(c, ev, True) for c in _source_order(decl.when)]
+        parts = [describe(c, ev, True) for c in _flatten(decl.when)]  # the conditions as written
         award = decl.award
         if award is not None and award.per is not None:
             of = fmt(ev.value(cast(A.Expr, award.of)), ctx.program, "money")
@@ -101,11 +100,6 @@ def why_fired(effect: rt.Effect) -> str:
         parts.append(f"cut to {effect.points} points by budget {decl.budget} points "
                      f"({reason[1]} already awarded)")
     return "; ".join(parts)
-
-
-def _source_order(when: A.Expr | None) -> list[A.Expr]:
-    order = {id(c): i for i, c in enumerate(_flatten(when))}
-    return sorted(conjuncts(when), key=lambda c: order[id(c)])
 
 
 def _flatten(e: A.Expr | None) -> list[A.Expr]:
