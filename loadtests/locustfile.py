@@ -162,12 +162,12 @@ class Member(HttpUser):
 
 
 class Marketer(HttpUser):
-    """Reads the program often and rarely republishes it.
+    """Simulates the programme on recent real events often and rarely republishes it.
 
-    There is no simulate endpoint in the API (simulation is the `loyalty rules simulate`
-    command), so "simulate" is its closest API equivalent: GET /api/v1/admin/program, which
-    loads and serialises the compiled program. "Publish" PUTs the same sources back, which
-    compiles them and stores a new version that every worker must pick up.
+    The draft is the published sources (read once, then now and then again): a simulation
+    compiles it and runs it and the published version on the newest events, as a marketer does
+    before publishing a change. "Publish" PUTs the same sources back, which compiles them and
+    stores a new version that every worker must pick up.
     """
 
     weight = 1
@@ -177,11 +177,23 @@ class Marketer(HttpUser):
         self.auth = _login(self, "marketer@seed.example", SEED_STAFF_PASSWORD, "staff")
         self.sources: list[list[str]] | None = None
 
-    @task(20)
-    def simulate(self) -> None:
+    @task(4)
+    def read(self) -> None:
         response = self.client.get("/api/v1/admin/program", headers=self.auth, name="/admin/program [read]")
         if response.status_code == 200:
             self.sources = response.json().get("sources")
+
+    @task(16)
+    def simulate(self) -> None:
+        if not self.sources:
+            self.read()
+            return
+        with self.client.post(
+            "/api/v1/admin/program/simulate", params={"events": 500}, json={"source": self.sources},
+            headers=self.auth, name="/admin/program/simulate", catch_response=True,
+        ) as response:  # fmt: skip
+            if response.status_code != 200:
+                response.failure(f"{response.status_code}: {response.text[:200]}")
 
     @task(1)
     def publish(self) -> None:

@@ -37,6 +37,19 @@ _GRANTED_PURPOSES = sa_select(_states.c.purpose).where(
 )
 
 
+def granted_purposes_of(session: Session, member_ids: list[int]) -> dict[int, set[str]]:
+    granted: dict[int, set[str]] = {}
+    for start in range(0, len(member_ids), 500):  # bound the IN list (SQLite's variable limit)
+        rows = session.execute(
+            sa_select(_states.c.member_id, _states.c.purpose).where(
+                _states.c.member_id.in_(member_ids[start : start + 500]), _states.c.state == GRANTED
+            )
+        )
+        for member_id, purpose in rows:
+            granted.setdefault(int(member_id), set()).add(str(purpose))
+    return granted
+
+
 def granted_purposes(session: Session, member_id: int) -> set[str]:
     return set(session.execute(_GRANTED_PURPOSES, {"member_id": member_id}).scalars())
 

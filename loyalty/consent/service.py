@@ -64,6 +64,11 @@ def active_purposes(session: Session, *, member_id: int) -> set[str]:
     return repository.granted_purposes(session, member_id)
 
 
+def active_purposes_of(session: Session, *, member_ids: list[int]) -> dict[int, set[str]]:
+    """active_purposes() of many members at once (members without any are left out)."""
+    return repository.granted_purposes_of(session, member_ids)
+
+
 def active_channels(session: Session, *, member_id: int, purpose: str) -> set[str]:
     """Channels of `purpose` the member consents to now ("" stands for a purpose without channels)."""
     return repository.granted_channels(session, member_id, purpose)

@@ -205,3 +205,21 @@ def purchase_totals(session: Session, *, since: datetime) -> tuple[int, int]:
         )
     ).one()
     return int(count), int(cents)
+
+
+# The newest events of active members, newest first (a simulation's sample of real events).
+_RECENT = (
+    select(
+        events.c.id, events.c.member_id, events.c.event_type, events.c.occurred_at, events.c.data,
+        _members.c.joined_at,
+    )
+    .join(_members, _members.c.id == events.c.member_id)
+    .where(_members.c.status == "active")
+    .order_by(events.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def recent_events(session: Session, *, limit: int) -> list[Any]:
+    """(id, member_id, event_type, occurred_at, data, joined_at) of the newest `limit` events."""
+    return list(session.execute(_RECENT, {"limit": limit}).all())

@@ -1,20 +1,23 @@
 """Publish and read the program (marketers and admins)."""
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from loyalty.engine import simulation
 from loyalty.errors import InvalidInput
 from loyalty.program import service
 from loyalty.program.models import ProgramVersion
 from loyalty.staff.models import Staff
-from loyalty.web.deps import ClockDep, SessionDep, require_staff
+from loyalty.web.deps import ClockDep, ReadSessionDep, SessionDep, require_staff
 
 router = APIRouter(tags=["program"])
 Marketer = Annotated[Staff, Depends(require_staff("marketer"))]
 Reader = Annotated[Staff, Depends(require_staff("marketer", "dpo"))]
+ReadingMarketer = Annotated[Staff, Depends(require_staff("marketer", reading=True))]
 
 _BODY_DOC = {
     "requestBody": {
@@ -70,6 +73,38 @@ class ProgramPublic(VersionPublic):
 
 class Rollback(BaseModel):
     version: int
+
+
+class SimulatedRule(BaseModel):
+    rule: str
+    fired: int
+    points: int
+    rewards: int
+
+
+class SimulatedProgram(BaseModel):
+    points: int
+    rewards: int
+    rules: list[SimulatedRule]
+
+
+class SimulatedPublished(SimulatedProgram):
+    version: int
+
+
+class Difference(BaseModel):
+    points: int
+    rewards: int
+
+
+class Simulation(BaseModel):
+    events: int
+    members: int
+    first_at: datetime | None
+    last_at: datetime | None
+    draft: SimulatedProgram
+    published: SimulatedPublished | None
+    difference: Difference
 
 
 def version_public(row: ProgramVersion) -> dict[str, Any]:
@@ -135,3 +170,19 @@ def rollback_program(
     """Publish an earlier version again, as the newest version."""
     row = service.rollback(session, number=body.version, staff_id=staff.id, now=clock.now())
     return program_public(session, row)
+
+
+@router.post("/admin/program/simulate", response_model=Simulation, openapi_extra=_BODY_DOC)
+def simulate_program(
+    source: Annotated[Any, Depends(program_source)], session: ReadSessionDep, staff: ReadingMarketer,
+    events: Annotated[int, Query(ge=1, le=simulation.MAX_EVENTS, description="How many recent events")] = (
+        1000
+    ),
+) -> Any:
+    """Run a draft on the most recent real events beside the published version, before
+    publishing it: each rule's firings, points and rewards in aggregate, and the difference.
+    Nothing is booked or published (422 with the diagnostics when the draft does not compile).
+    Members' consents and profile values are taken as they are now (a withdrawn consent is not
+    used); caps, limits and budgets count the simulated events only."""
+    draft = service.compile_draft(source, rewards=_reward_names(session))
+    return simulation.simulate_recent(session, draft=draft, published=service.current(session), events=events)

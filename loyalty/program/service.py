@@ -72,19 +72,30 @@ def _compile(pairs: list[tuple[str, str]], digest: str, **kwargs: Any) -> rules.
 
 
 def _compile_now(pairs: list[tuple[str, str]], digest: str, **kwargs: Any) -> rules.Program:
+    program = _compiled_or_error(pairs, **kwargs)
+    with _lock:
+        _compiled[digest] = program
+        while len(_compiled) > 8:
+            _compiled.popitem(last=False)
+    return program
+
+
+def _compiled_or_error(pairs: list[tuple[str, str]], **kwargs: Any) -> rules.Program:
     try:
-        program = rules.compile_program(pairs, **kwargs)
+        return rules.compile_program(pairs, **kwargs)
     except rules.CompileError as exc:
         raise InvalidInput(
             "The program does not compile.",
             code="compile_error",
             extra=[d.to_dict() for d in exc.diagnostics],
         ) from exc
-    with _lock:
-        _compiled[digest] = program
-        while len(_compiled) > 8:
-            _compiled.popitem(last=False)
-    return program
+
+
+def compile_draft(sources: Sources, *, rewards: set[str] | None = None) -> rules.Program:
+    """A program that is not published (a simulation's): InvalidInput (422) when it does not
+    compile. Kept out of the cache, whose few entries serve the published versions."""
+    pairs = normalize_sources(sources)
+    return _compiled_or_error(pairs, **({"rewards": rewards} if rewards is not None else {}))
 
 
 def _notice_version(session: Session, purpose: rules.PurposeInfo, number: int, now: datetime) -> str:
