@@ -17,7 +17,9 @@ walk_in = support.walk_in
 
 COFFEE = [{"sku": "latte", "category": "coffee", "price": "5.00", "quantity": 2}]
 CAKE = [{"sku": "cake", "category": "cake", "price": "20.00", "quantity": 1}]
-DRAFT = PROGRAM + """
+DRAFT = (
+    PROGRAM
+    + """
 rule cake_bonus "5 points for a cake"
   on purchase
   purpose loyalty
@@ -25,6 +27,7 @@ rule cake_bonus "5 points for a cake"
   award 5 points
 end
 """
+)
 
 
 def simulate(client: TestClient, headers: dict[str, str], text: str, **params: Any) -> Any:
@@ -38,13 +41,19 @@ def _rules(figures: dict[str, Any]) -> dict[str, tuple[int, int]]:
     return {r["rule"]: (r["fired"], r["points"]) for r in figures["rules"]}
 
 
-def _shop_day(client: TestClient, cashier: dict[str, str], member_headers: dict[str, str], walk_in: Any) -> str:
+def _shop_day(
+    client: TestClient, cashier: dict[str, str], member_headers: dict[str, str], walk_in: Any
+) -> str:
     """The member (opted in to personal offers) buys coffee, the walk-in customer a cake."""
-    granted = client.put("/api/v1/me/consents/personalised_offers", json={"granted": True}, headers=member_headers)
+    granted = client.put(
+        "/api/v1/me/consents/personalised_offers", json={"granted": True}, headers=member_headers
+    )
     assert granted.status_code == 200, granted.text
     card = client.get("/api/v1/me/card", headers=member_headers).json()["card_number"]
     assert purchase(client, cashier, card, "r-1", total="10.00", items=COFFEE).status_code == 200
-    assert purchase(client, cashier, walk_in["card_number"], "r-2", total="20.00", items=CAKE).status_code == 200
+    assert (
+        purchase(client, cashier, walk_in["card_number"], "r-2", total="20.00", items=CAKE).status_code == 200
+    )
     return str(card)
 
 
@@ -64,7 +73,11 @@ def test_a_draft_shows_each_rule_beside_the_published_version_and_changes_nothin
         "base_points": (2, 30), "big_basket": (0, 0), "coffee_lover": (1, 10), "cake_bonus": (1, 5),
     }  # fmt: skip
     assert result["published"]["version"] == before
-    assert _rules(result["published"]) == {"base_points": (2, 30), "big_basket": (0, 0), "coffee_lover": (1, 10)}
+    assert _rules(result["published"]) == {
+        "base_points": (2, 30),
+        "big_basket": (0, 0),
+        "coffee_lover": (1, 10),
+    }
     assert result["difference"] == {"points": 5, "rewards": 0}
     # Figures in aggregate only: no member's id or card in the answer.
     assert card not in response.text
@@ -117,5 +130,9 @@ def test_a_first_draft_runs_without_a_published_version_or_events(
     response = simulate(client, marketer, draft)
     assert response.status_code == 200, response.text
     result = response.json()
-    assert (result["events"], result["published"], result["difference"]) == (0, None, {"points": 0, "rewards": 0})
+    assert (result["events"], result["published"], result["difference"]) == (
+        0,
+        None,
+        {"points": 0, "rewards": 0},
+    )
     assert _rules(result["draft"]) == {"base_points": (0, 0)}
