@@ -40,14 +40,20 @@ _url_of: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
 
 
 def normalize_sources(sources: Sources) -> list[tuple[str, str]]:
+    """[(filename, text)] from one text or from pairs; InvalidInput for anything else, and for a
+    program without any text (a blank publish would silently switch every rule off)."""
     if isinstance(sources, str):
-        return [(DEFAULT_FILENAME, sources)]
-    pairs = []
-    for item in sources:
-        if not isinstance(item, list | tuple) or len(item) != 2 or not all(isinstance(x, str) for x in item):
-            raise InvalidInput("Sources must be [filename, text] pairs.", code="invalid_source")
-        pairs.append((item[0], item[1]))
-    if not pairs:
+        pairs = [(DEFAULT_FILENAME, sources)]
+    elif isinstance(sources, list | tuple):
+        pairs = []
+        for item in sources:
+            pair = isinstance(item, list | tuple) and len(item) == 2
+            if not pair or not all(isinstance(x, str) for x in item):
+                raise InvalidInput("Sources must be [filename, text] pairs.", code="invalid_source")
+            pairs.append((item[0], item[1]))
+    else:
+        raise InvalidInput("The program must be its text or [filename, text] pairs.", code="invalid_source")
+    if not any(text.strip() for _, text in pairs):
         raise InvalidInput("The program is empty.", code="invalid_source")
     return pairs
 

@@ -45,6 +45,22 @@ def test_broken_program_is_422_with_diagnostics_and_changes_nothing(  # type: ig
     assert client.get("/api/v1/admin/program", headers=marketer).json()["version"] == 1
 
 
+def test_sources_of_the_wrong_shape_or_blank_are_422_and_change_nothing(  # type: ignore[no-untyped-def]
+    client: TestClient, staff_headers
+) -> None:
+    marketer = staff_headers("marketer")
+    publish(client, marketer)
+    for source in (123, None, True, [["a"]], [[1, 2]], {"a": "b"}, [], "", "  \n", [["main.rules", " "]]):
+        for method, path in (("put", "/api/v1/admin/program"), ("post", "/api/v1/admin/program/simulate")):
+            response = getattr(client, method)(path, json={"source": source}, headers=marketer)
+            assert response.status_code == 422, (method, source, response.text)
+            assert response.json()["error"] == "invalid_source"
+    text = {**marketer, "Content-Type": "text/plain"}
+    blank = client.put("/api/v1/admin/program", content=b"", headers=text)
+    assert blank.status_code == 422
+    assert client.get("/api/v1/admin/program", headers=marketer).json()["version"] == 1
+
+
 def test_changed_text_is_a_new_notice_version_and_consents_keep_theirs(  # type: ignore[no-untyped-def]
     client: TestClient, staff_headers
 ) -> None:
