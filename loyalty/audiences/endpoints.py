@@ -9,7 +9,7 @@ from loyalty.audiences.models import Audience
 from loyalty.audiences.schemas import AudienceCreate, AudienceExport, AudiencePublic, Recipient
 from loyalty.members.models import Member
 from loyalty.staff.models import Staff as StaffAccount
-from loyalty.web.deps import ClockDep, SessionDep, require_staff
+from loyalty.web.deps import ClockDep, RowId, SessionDep, require_staff
 
 router = APIRouter(tags=["audiences"])
 # What `CurrentStaff("marketer", "dpo")` builds, written out so that type checkers see a type.
@@ -48,13 +48,13 @@ def create_audience(body: AudienceCreate, session: SessionDep, clock: ClockDep, 
 
 
 @router.get("/admin/audiences/{audience_id}", response_model=AudiencePublic)
-def read_audience(audience_id: int, session: SessionDep, clock: ClockDep, staff: Staff) -> Any:
+def read_audience(audience_id: RowId, session: SessionDep, clock: ClockDep, staff: Staff) -> Any:
     audience = service.get(session, audience_id=audience_id)
     return audience_public(audience, service.select_members(session, audience=audience, now=clock.now()))
 
 
 @router.post("/admin/audiences/{audience_id}/export", response_model=AudienceExport)
-def export_audience(audience_id: int, session: SessionDep, clock: ClockDep, staff: Staff) -> Any:
+def export_audience(audience_id: RowId, session: SessionDep, clock: ClockDep, staff: Staff) -> Any:
     """The recipients; each is recorded as contacted and the export goes to the audit log."""
     selection = service.export(session, audience_id=audience_id, staff_id=staff.id, now=clock.now())
     audience = selection.audience

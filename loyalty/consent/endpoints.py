@@ -24,6 +24,7 @@ from loyalty.web.deps import (
     DatabaseDep,
     ReadingMember,
     ReadSessionDep,
+    RowId,
     SessionDep,
     SettingsDep,
 )
@@ -122,7 +123,7 @@ def event_public(event: ConsentEvent) -> ConsentEventPublic:
 
 @router.get("/admin/members/{member_id}/consents", response_model=ConsentHistory)
 def member_consent_history(
-    member_id: int,
+    member_id: RowId,
     session: SessionDep,
     clock: ClockDep,
     staff: CurrentStaff("dpo"),  # type: ignore[valid-type]

@@ -12,11 +12,13 @@ from loyalty.ledger.models import LedgerEntry
 from loyalty.ledger.schemas import AdjustmentCreate, AdjustmentResult, BalancePublic, EntryPublic
 from loyalty.members import service as members_service
 from loyalty.web.deps import (
+    MAX_ROW_ID,
     ClockDep,
     CurrentStaff,
     IdempotencyKey,
     ReadingMember,
     ReadSessionDep,
+    RowId,
     SessionDep,
 )
 
@@ -63,7 +65,7 @@ def my_history(
     session: ReadSessionDep,
     clock: ClockDep,
     limit: int = Query(default=50, ge=1, le=500),
-    before_id: int | None = Query(default=None, ge=1),
+    before_id: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
 ) -> Any:
     """Every ledger entry, newest first, each with why it happened."""
     assert member.id is not None
@@ -79,7 +81,7 @@ def my_history(
     responses={409: {"description": "The debit would overdraw the spendable points"}},
 )
 def adjust_points(
-    member_id: int,
+    member_id: RowId,
     body: AdjustmentCreate,
     session: SessionDep,
     clock: ClockDep,

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from loyalty.engine import simulation
 from loyalty.errors import InvalidInput
@@ -72,7 +72,7 @@ class ProgramPublic(VersionPublic):
 
 
 class Rollback(BaseModel):
-    version: int
+    version: int = Field(ge=1, le=2**31 - 1)  # an INTEGER column
 
 
 class SimulatedRule(BaseModel):

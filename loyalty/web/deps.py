@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -28,6 +28,10 @@ T = TypeVar("T")
 
 # Dependencies that only read app state or check a signature are `async def`: FastAPI runs a
 # plain `def` dependency on a worker thread, a hand-off per dependency per request for nothing.
+
+# Row ids are BIGINT: a larger number names no row (and SQLite's driver cannot even bind it).
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="A row id")]
 
 
 async def get_settings(request: Request) -> Settings:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -91,6 +91,18 @@ def database_unavailable_response(request: Request, exc: DBAPIError) -> Response
     return response
 
 
+def invalid_value_response(request: Request, exc: DataError) -> Response:
+    """A value the database cannot hold (PostgreSQL text with a NUL character, a number out of
+    its column's range) is the request's fault: 422, and the transaction was rolled back. The
+    log names the error's class only: its message may quote the value."""
+    log.warning("a value the database refused on %s %s: %s", request.method, request.url.path,
+                type(exc.orig).__name__)  # fmt: skip
+    return error_response(
+        request, 422, "invalid_value",
+        "A value in the request cannot be stored (a NUL character, or a number out of range).",
+    )  # fmt: skip
+
+
 def _unavailable(exc: Exception) -> bool:
     return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
@@ -108,6 +120,8 @@ def exception_response(request: Request, exc: Exception) -> Response:
         return pool_exhausted_response(request, exc)
     if isinstance(exc, DBAPIError) and _unavailable(exc):
         return database_unavailable_response(request, exc)
+    if isinstance(exc, DataError):
+        return invalid_value_response(request, exc)
     return unexpected_error_response(request, exc)
 
 
@@ -136,6 +150,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: DBAPIError) -> Response:
         if _unavailable(exc):
             return database_unavailable_response(request, exc)
+        if isinstance(exc, DataError):
+            return invalid_value_response(request, exc)
         return unexpected_error_response(request, exc)
 
     @app.exception_handler(Exception)
