@@ -2,9 +2,11 @@
 
 import html
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -91,12 +93,17 @@ def database_unavailable_response(request: Request, exc: DBAPIError) -> Response
     return response
 
 
-def invalid_value_response(request: Request, exc: DataError) -> Response:
+# Raised by SQLAlchemy, or by the driver itself where the till's purchase runs its own cursor.
+_REFUSED_VALUE = (DataError, psycopg.DataError, sqlite3.DataError)
+
+
+def invalid_value_response(request: Request, exc: Exception) -> Response:
     """A value the database cannot hold (PostgreSQL text with a NUL character, a number out of
     its column's range) is the request's fault: 422, and the transaction was rolled back. The
     log names the error's class only: its message may quote the value."""
+    cause = exc.orig if isinstance(exc, DataError) else exc
     log.warning("a value the database refused on %s %s: %s", request.method, request.url.path,
-                type(exc.orig).__name__)  # fmt: skip
+                type(cause).__name__)  # fmt: skip
     return error_response(
         request, 422, "invalid_value",
         "A value in the request cannot be stored (a NUL character, or a number out of range).",
@@ -120,7 +127,7 @@ def exception_response(request: Request, exc: Exception) -> Response:
         return pool_exhausted_response(request, exc)
     if isinstance(exc, DBAPIError) and _unavailable(exc):
         return database_unavailable_response(request, exc)
-    if isinstance(exc, DataError):
+    if isinstance(exc, _REFUSED_VALUE):
         return invalid_value_response(request, exc)
     return unexpected_error_response(request, exc)
 
@@ -153,6 +160,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, DataError):
             return invalid_value_response(request, exc)
         return unexpected_error_response(request, exc)
+
+    @app.exception_handler(psycopg.DataError)
+    @app.exception_handler(sqlite3.DataError)
+    async def _refused_value(request: Request, exc: Exception) -> Response:
+        return invalid_value_response(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
