@@ -4,7 +4,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import event
@@ -15,6 +15,16 @@ from loyalty.errors import LoyaltyError
 from loyalty.settings import Settings
 
 log = logging.getLogger("loyalty.db")
+
+# Ids per `IN (...)` list: each is a bound variable, and SQLite (32,766) and PostgreSQL (65,535)
+# cap those per statement.
+IN_LIST_SIZE = 500
+
+
+def in_batches(ids: Sequence[int]) -> Iterator[list[int]]:
+    """`ids` in slices short enough for one IN list each."""
+    for start in range(0, len(ids), IN_LIST_SIZE):
+        yield list(ids[start : start + IN_LIST_SIZE])
 
 # With checkpoints on their own thread, a committing writer still checkpoints if the WAL grows
 # past this many pages (~160 MB), should the thread ever fall behind.

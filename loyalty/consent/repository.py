@@ -7,6 +7,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from loyalty.consent.models import GRANTED, ConsentChainHead, ConsentEvent, ConsentState
+from loyalty.db import in_batches
 
 
 def lock_head(session: Session, member_id: int) -> ConsentChainHead | None:
@@ -39,10 +40,10 @@ _GRANTED_PURPOSES = sa_select(_states.c.purpose).where(
 
 def granted_purposes_of(session: Session, member_ids: list[int]) -> dict[int, set[str]]:
     granted: dict[int, set[str]] = {}
-    for start in range(0, len(member_ids), 500):  # bound the IN list (SQLite's variable limit)
+    for batch in in_batches(member_ids):
         rows = session.execute(
             sa_select(_states.c.member_id, _states.c.purpose).where(
-                _states.c.member_id.in_(member_ids[start : start + 500]), _states.c.state == GRANTED
+                _states.c.member_id.in_(batch), _states.c.state == GRANTED
             )
         )
         for member_id, purpose in rows:

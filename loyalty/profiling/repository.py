@@ -6,6 +6,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from loyalty.db import in_batches
 from loyalty.profiling.models import ProfileDecline, ProfileValue
 
 
@@ -43,15 +44,13 @@ def value(session: Session, member_id: int, field: str) -> ProfileValue | None:
 
 def values_for_members(session: Session, member_ids: list[int], fields: Iterable[str]) -> list[ProfileValue]:
     names = list(fields)
-    if not names or not member_ids:
+    if not names:
         return []
-    return list(
-        session.exec(
-            select(ProfileValue).where(
-                col(ProfileValue.member_id).in_(member_ids), col(ProfileValue.field).in_(names)
-            )
-        ).all()
-    )
+    rows: list[ProfileValue] = []
+    for batch in in_batches(member_ids):
+        of_batch = col(ProfileValue.member_id).in_(batch)
+        rows += session.exec(select(ProfileValue).where(of_batch, col(ProfileValue.field).in_(names))).all()
+    return rows
 
 
 def declines_of(session: Session, member_id: int) -> list[ProfileDecline]:

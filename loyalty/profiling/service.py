@@ -28,11 +28,9 @@ def values_of_members(
     session: Session, *, member_ids: list[int], fields: Iterable[str]
 ) -> dict[int, dict[str, Value]]:
     """values() of many members at once (members without any are left out)."""
-    names = list(fields)
     found: dict[int, dict[str, Value]] = {}
-    for start in range(0, len(member_ids), 500):  # bound the IN list (SQLite's variable limit)
-        for row in repository.values_for_members(session, member_ids[start : start + 500], names):
-            found.setdefault(row.member_id, {})[row.field] = from_stored(row.kind, row.value)
+    for row in repository.values_for_members(session, member_ids, fields):
+        found.setdefault(row.member_id, {})[row.field] = from_stored(row.kind, row.value)
     return found
 
 
