@@ -350,9 +350,10 @@ def postgresql(size: Size) -> None:
         f"  server {version}; pgbench tpcb-like, scale {size.pgbench_scale}, {CONNECTIONS} clients, "
         f"{size.seconds:.0f} s ..."
     )
+    dsn_args = ["-h", "127.0.0.1", "-U", "postgres"]
     tps = pgbench(
         binary,
-        ["-h", "127.0.0.1", "-U", "postgres"],
+        dsn_args,
         "bench_pgbench",
         scale=size.pgbench_scale,
         clients=CONNECTIONS,
@@ -361,7 +362,7 @@ def postgresql(size: Size) -> None:
     print(f"  pgbench: {tps:,.0f} TPS")
     bench_backend(
         "postgresql", f"{PG_ADMIN_URL}/bench_loyalty", size, 2, ("pgbench tpcb-like", tps),
-        pgbench_at=[binary, "-h", "127.0.0.1", "-U", "postgres"],
+        pgbench_at=[binary, *dsn_args],
     )  # fmt: skip
 
 

@@ -221,5 +221,6 @@ _RECENT = (
 
 
 def recent_events(session: Session, *, limit: int) -> list[Any]:
-    """(id, member_id, event_type, occurred_at, data, joined_at) of the newest `limit` events."""
+    """(id, member_id, event_type, occurred_at, data, joined_at) of the newest `limit` events
+    (the times aware, in UTC, as their column type gives them on both databases)."""
     return list(session.execute(_RECENT, {"limit": limit}).all())

@@ -9,7 +9,6 @@ functions count the simulated events only (as `loyalty rules simulate` counts it
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -53,18 +52,15 @@ def _sample(row: Any, consents: dict[int, set[str]], profiles: dict[int, dict[st
     stored = json.loads(row.data or "{}")
     was = stored.get("member") or {}
     member_id = int(row.member_id)
-    at = row.occurred_at if row.occurred_at.tzinfo else row.occurred_at.replace(tzinfo=UTC)
-    joined = row.joined_at
-    joined = joined if isinstance(joined, datetime) else datetime.fromisoformat(str(joined))
     member = {
         "id": str(member_id),
         "tier": was.get("tier"),
         "points": int(was.get("points") or 0),
-        "joined_at": was.get("joined_at") or joined.date().isoformat(),
+        "joined_at": was.get("joined_at") or row.joined_at.date().isoformat(),
         "consents": sorted(consents.get(member_id, set())),
         "profile": profiles.get(member_id, {}),
     }
-    return {"id": f"event-{row.id}", "type": row.event_type, "at": at, "member": member,
+    return {"id": f"event-{row.id}", "type": row.event_type, "at": row.occurred_at, "member": member,
             row.event_type: stored.get("payload") or {}}  # fmt: skip
 
 

@@ -18,6 +18,7 @@ router = APIRouter(tags=["program"])
 Marketer = Annotated[Staff, Depends(require_staff("marketer"))]
 Reader = Annotated[Staff, Depends(require_staff("marketer", "dpo"))]
 ReadingMarketer = Annotated[Staff, Depends(require_staff("marketer", reading=True))]
+RecentEvents = Annotated[int, Query(ge=1, le=simulation.MAX_EVENTS, description="How many recent events")]
 
 _BODY_DOC = {
     "requestBody": {
@@ -175,9 +176,7 @@ def rollback_program(
 @router.post("/admin/program/simulate", response_model=Simulation, openapi_extra=_BODY_DOC)
 def simulate_program(
     source: Annotated[Any, Depends(program_source)], session: ReadSessionDep, staff: ReadingMarketer,
-    events: Annotated[int, Query(ge=1, le=simulation.MAX_EVENTS, description="How many recent events")] = (
-        1000
-    ),
+    events: RecentEvents = 1000,
 ) -> Any:
     """Run a draft on the most recent real events beside the published version, before
     publishing it: each rule's firings, points and rewards in aggregate, and the difference.

@@ -155,11 +155,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:
-        if _unavailable(exc):
-            return database_unavailable_response(request, exc)
-        if isinstance(exc, DataError):
-            return invalid_value_response(request, exc)
-        return unexpected_error_response(request, exc)
+        return exception_response(request, exc)
 
     @app.exception_handler(psycopg.DataError)
     @app.exception_handler(sqlite3.DataError)
