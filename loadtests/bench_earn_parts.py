@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx
+from bench_replay import pgbench_tps
 from psycopg import RawCursor
 from rawhttp import Connection
 from sqlalchemy import event, text
@@ -51,10 +52,7 @@ def pgbench(
         capture_output=True,
         text=True,
     )
-    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
-    if not match:
-        raise RuntimeError(f"cannot read pgbench's output:\n{result.stdout}\n{result.stderr}")
-    return float(match.group(1))
+    return pgbench_tps(result)
 
 
 def sqlite_tpcb(path: Path, *, accounts: int, seconds: float) -> float:

@@ -156,8 +156,13 @@ def replay(
              "-M", "prepared", *files, database],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
-    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
+    return pgbench_tps(result) * per_transaction, int(failed.group(1)) if failed else 0
+
+
+def pgbench_tps(result: subprocess.CompletedProcess[str]) -> float:
+    """Transactions per second from pgbench's report, without the initial connection time."""
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
     if tps is None or result.returncode != 0:
-        raise RuntimeError(f"pgbench replay failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    return float(tps.group(1)) * per_transaction, int(failed.group(1)) if failed else 0
+        raise RuntimeError(f"pgbench failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return float(tps.group(1))
